@@ -1,0 +1,48 @@
+# Chart to Claim: `make run` sets everything up and serves the site; `make test` runs the whole suite.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PORT ?= 5000
+export FLASK_APP := wsgi
+
+.PHONY: run test setup deps db codes content demo test-postgres bench clean
+
+$(BIN)/.installed: requirements.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+deps: $(BIN)/.installed
+
+db: deps
+	$(BIN)/flask db upgrade
+
+codes: deps
+	$(BIN)/flask codes build --if-stale
+
+content: db codes
+	$(BIN)/flask content import
+
+demo: db
+	$(BIN)/flask demo users
+
+setup: db codes content demo
+
+run: setup
+	@echo "Serving Chart to Claim on http://127.0.0.1:$(PORT)"
+	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
+
+# The suite runs on SQLite always; the database tests run again on PostgreSQL when TEST_DATABASE_URL is set.
+test: setup
+	$(BIN)/python -m pytest -n 2 --dist loadgroup
+	@if [ -n "$$TEST_DATABASE_URL" ]; then \
+		echo "== again on PostgreSQL ($$TEST_DATABASE_URL) =="; \
+		$(BIN)/python -m pytest -n 2 --dist loadgroup tests/integration; \
+	fi
+
+bench: setup
+	$(BIN)/python benchmarks/run_all.py
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache

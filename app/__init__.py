@@ -1,0 +1,130 @@
+"""Chart to Claim: the application factory."""
+from __future__ import annotations
+
+import os
+
+from flask import Flask, render_template, request
+from flask_wtf.csrf import CSRFError
+
+from app.extensions import csrf, db, limiter, login_manager, migrate, register_sqlite_pragmas
+from config import CONFIGS, ProductionConfig
+
+
+def create_app(config: str | type | dict | None = None) -> Flask:
+    """Build the app. ``config`` is a name from config.CONFIGS, a config class, or a dict of overrides
+    applied on top of the environment's config (tests pass one)."""
+    app = Flask(__name__, instance_relative_config=True)
+    name = config if isinstance(config, str) else os.environ.get("APP_CONFIG", "development")
+    config_class = config if isinstance(config, type) else CONFIGS[name if name in CONFIGS else "development"]
+    if isinstance(config, dict):
+        config_class = CONFIGS["testing"] if config.get("TESTING") else config_class
+    if issubclass(config_class, ProductionConfig):
+        config_class.check()
+    app.config.from_object(config_class)
+    if isinstance(config, dict):
+        app.config.update(config)
+    os.makedirs(app.instance_path, exist_ok=True)
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_security_headers(app)
+    register_commands(app)
+    register_template_helpers(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from app import models  # noqa: F401  (registers the tables)
+    from app.services.auth import load_login_session
+
+    register_sqlite_pragmas()
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(os.path.dirname(__file__)), "migrations"))
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please log in to see that page."
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"
+    login_manager.user_loader(load_login_session)
+
+
+def register_blueprints(app: Flask) -> None:
+    from app.auth import bp as auth_bp
+    from app.lessons import bp as lessons_bp
+    from app.main import bp as main_bp
+    from app.rolefit import bp as rolefit_bp
+
+    app.register_blueprint(main_bp)
+    app.register_blueprint(auth_bp, url_prefix="/auth")
+    app.register_blueprint(lessons_bp, url_prefix="/lessons")
+    app.register_blueprint(rolefit_bp, url_prefix="/role-fit")
+
+
+def register_errorhandlers(app: Flask) -> None:
+    messages = {
+        400: ("Bad request", "The request could not be understood."),
+        403: ("Not allowed", "Your account does not have access to that page."),
+        404: ("Not found", "There is no page at this address."),
+        405: ("Not allowed", "That action is not possible on this page."),
+        429: ("Too many attempts", "Too many attempts in a short time. Please wait a few minutes and try again."),
+        500: ("Something went wrong", "An error on our side stopped this page. Nothing you entered was lost "
+                                      "unless it said so; please try again."),
+    }
+
+    def render_error(error):
+        code = getattr(error, "code", 500) or 500
+        if code == 500:
+            db.session.rollback()
+        title, message = messages.get(code, messages[500])
+        if request.path.startswith("/api/"):
+            return {"error": title, "message": message}, code
+        return render_template("errors/error.html", code=code, title=title, message=message), code
+
+    for code in messages:
+        app.register_error_handler(code, render_error)
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error):
+        return render_template("errors/error.html", code=400, title="Form expired",
+                               message="This form was open too long or came from another site. "
+                                       "Go back, reload the page and send it again."), 400
+
+
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+       "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
+       "form-action 'self'; frame-ancestors 'none'")
+
+
+def register_security_headers(app: Flask) -> None:
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["X-Frame-Options"] = "DENY"
+        response.headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
+        response.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
+        if app.config.get("HSTS"):
+            response.headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+        if response.mimetype == "text/html":
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+
+def register_commands(app: Flask) -> None:
+    from app.cli import codes_cli, content_cli, setup_cli, users_cli
+
+    app.cli.add_command(users_cli)
+    app.cli.add_command(content_cli)
+    app.cli.add_command(codes_cli)
+    app.cli.add_command(setup_cli)
+
+
+def register_template_helpers(app: Flask) -> None:
+    app.jinja_env.add_extension("jinja2.ext.do")
+
+    @app.context_processor
+    def inject_site():
+        return {"site_name": "Chart to Claim"}

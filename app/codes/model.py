@@ -1,0 +1,56 @@
+"""The shape of a code as every engine sees it, whatever the code system."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+#: Code systems the code book knows.
+ICD10CM = "icd10cm"
+HCPCS = "hcpcs"
+CPT = "cpt"
+MODIFIER = "modifier"
+POS = "pos"
+SYSTEMS = (ICD10CM, HCPCS, CPT, MODIFIER, POS)
+
+
+@dataclass(frozen=True)
+class Code:
+    """One entry of a code set, in canonical display form (``E11.22``, ``S72.001A``, ``99214``)."""
+
+    system: str
+    code: str
+    description: str
+    billable: bool
+    #: ICD-10-CM: chapter, block, category, subcategory or code; other systems: code
+    kind: str = "code"
+    parent: str | None = None
+    #: the release the entry comes from, e.g. "ICD-10-CM April 2026"
+    release: str = ""
+    #: whether the description is our own wording (CPT labels are; AMA descriptors are never shipped)
+    own_wording: bool = False
+    # Tabular-list notes (ICD-10-CM only), each a tuple of note texts as printed in the tabular list.
+    includes: tuple[str, ...] = field(default=())
+    inclusion_terms: tuple[str, ...] = field(default=())
+    excludes1: tuple[str, ...] = field(default=())
+    excludes2: tuple[str, ...] = field(default=())
+    code_first: tuple[str, ...] = field(default=())
+    code_also: tuple[str, ...] = field(default=())
+    use_additional: tuple[str, ...] = field(default=())
+    #: 7th-character table that applies to this code (own or inherited): ((char, meaning), ...)
+    seventh_characters: tuple[tuple[str, str], ...] = field(default=())
+
+
+class CodeSet(Protocol):
+    """What the grader and the claim engine need from a code set; ``app.codes`` provides it."""
+
+    release: str
+
+    def get(self, system: str, code: str) -> Code | None:
+        """The entry for ``code`` (any spelling: ``e1122``, ``E11.22 ``) or None if it does not exist."""
+
+    def missing_detail(self, system: str, code: str) -> str | None:
+        """For a non-billable header, what is missing in plain words (e.g. 'a 7th character'), else None."""
+
+    def excludes1_refs(self, code: str) -> tuple[str, ...]:
+        """Code references in the Excludes1 notes of an ICD-10-CM code and its ancestors,
+        as prefixes or ranges (``E10``, ``O24.4``, ``I10-I16``)."""

@@ -1,0 +1,6 @@
+"""The home page and site-wide pages."""
+from flask import Blueprint
+
+bp = Blueprint("main", __name__)
+
+from app.main import routes  # noqa: E402,F401

@@ -1,0 +1,5 @@
+"""SQLAlchemy models, grouped by area; importing this package registers them all."""
+from app.models.users import AuthSession, LoginFailure, Role, User
+from app.models.lessons import Lesson, LessonProgress, Track
+
+__all__ = ["AuthSession", "LoginFailure", "Role", "User", "Lesson", "LessonProgress", "Track"]

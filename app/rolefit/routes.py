@@ -1,0 +1,37 @@
+from functools import lru_cache
+from pathlib import Path
+
+from flask import current_app, render_template, request
+
+from app.rolefit import bp
+from app.rolefit.forms import RoleFitForm
+from app.rolefit.scoring import load_rolefit, score
+
+
+@lru_cache(maxsize=4)
+def _quiz(path: str):
+    return load_rolefit(path)
+
+
+def quiz_data():
+    return _quiz(str(Path(current_app.config["CONTENT_DIR"]) / "rolefit.yml"))
+
+
+@bp.route("/", methods=["GET", "POST"])
+def quiz():
+    rolefit = quiz_data()
+    form = RoleFitForm()
+    answers, missing = {}, []
+    if request.method == "POST":
+        for statement in rolefit.statements:
+            raw = request.form.get(statement.id, "")
+            if raw in {"1", "2", "3", "4", "5"}:
+                answers[statement.id] = int(raw)
+            else:
+                missing.append(statement.id)
+        if form.validate_on_submit() and not missing:
+            result = score(rolefit, answers)
+            return render_template("rolefit/result.html", quiz=rolefit, result=result, answers=answers)
+    status = 422 if request.method == "POST" else 200
+    return render_template("rolefit/quiz.html", quiz=rolefit, form=form, answers=answers,
+                           missing=set(missing)), status

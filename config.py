@@ -1,0 +1,88 @@
+"""Configuration classes, read from the environment."""
+import os
+from datetime import timedelta
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = BASE_DIR / "instance"
+
+#: A SECRET_KEY that must never reach production (the development fallback).
+DEV_SECRET_KEY = "dev-only-not-secret"
+
+
+def _database_url(default: str) -> str:
+    url = os.environ.get("DATABASE_URL", default)
+    # Heroku-style URLs and plain postgresql:// both mean psycopg 3 here.
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://"):]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url
+
+
+class Config:
+    SECRET_KEY = os.environ.get("SECRET_KEY", DEV_SECRET_KEY)
+    SQLALCHEMY_DATABASE_URI = _database_url(f"sqlite:///{INSTANCE_DIR / 'chart2claim.sqlite'}")
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    CODESET_PATH = os.environ.get("CODESET_PATH", str(INSTANCE_DIR / "codes.sqlite"))
+    CONTENT_DIR = os.environ.get("CONTENT_DIR", str(BASE_DIR / "content"))
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_DURATION = timedelta(seconds=0)
+    #: A login session ends after this long without a request ...
+    SESSION_IDLE_TIMEOUT = timedelta(minutes=int(os.environ.get("SESSION_IDLE_MINUTES", "60")))
+    #: ... and after this long whatever happens.
+    SESSION_ABSOLUTE_TIMEOUT = timedelta(hours=int(os.environ.get("SESSION_ABSOLUTE_HOURS", "12")))
+    PERMANENT_SESSION_LIFETIME = SESSION_ABSOLUTE_TIMEOUT
+
+    # Failed-login limits, counted in the database so every worker and host shares them.
+    LOGIN_FAILURES_PER_ACCOUNT = 5
+    LOGIN_FAILURES_PER_IP = 20
+    LOGIN_FAILURE_WINDOW = timedelta(minutes=15)
+
+    # Flask-Limiter (registration and other abuse-prone forms); Redis in production.
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_HEADERS_ENABLED = True
+
+    WTF_CSRF_TIME_LIMIT = None  # tied to the session instead of a clock
+    HSTS = False
+    DEMO_PASSWORD_STUDENT = "chart-to-claim-learner"
+    DEMO_PASSWORD_INSTRUCTOR = "chart-to-claim-teacher"
+
+
+class DevelopmentConfig(Config):
+    DEBUG = False
+
+
+class TestingConfig(Config):
+    TESTING = True
+    SQLALCHEMY_DATABASE_URI = _database_url(
+        os.environ.get("TEST_DATABASE_URL", "sqlite:///:memory:")
+    ) if os.environ.get("TEST_DATABASE_URL") else "sqlite:///:memory:"
+    RATELIMIT_ENABLED = True
+
+
+class ProductionConfig(Config):
+    SESSION_COOKIE_SECURE = True
+    HSTS = True
+    DEMO_PASSWORD_STUDENT = None
+    DEMO_PASSWORD_INSTRUCTOR = None
+
+    @classmethod
+    def check(cls) -> None:
+        """Refuse to start with a missing or well-known secret key."""
+        key = os.environ.get("SECRET_KEY", "")
+        if not key or key == DEV_SECRET_KEY or len(key) < 32:
+            raise RuntimeError(
+                "SECRET_KEY must be set to a random value of at least 32 characters in production "
+                "(python -c 'import secrets; print(secrets.token_hex(32))')."
+            )
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}

@@ -1,0 +1,129 @@
+"""Fixtures shared by the integration and browser tests: one migrated database per test worker
+(SQLite always; PostgreSQL when TEST_DATABASE_URL is set), content imported once, rows that tests
+create removed after each test."""
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+ROOT = Path(__file__).resolve().parent.parent
+#: tables that hold imported content; every other table is emptied after each test
+CONTENT_TABLES = {"tracks", "lessons", "alembic_version"}
+
+
+def _database_url(worker: str, tmp_dir: Path) -> str:
+    pg = os.environ.get("TEST_DATABASE_URL")
+    if not pg:
+        return f"sqlite:///{tmp_dir / f'test-{worker}.sqlite'}"
+    # One schema per xdist worker, so parallel workers never share tables.
+    from config import _database_url as normalise
+
+    url = normalise(pg)
+    schema = f"t_{re.sub(r'[^a-z0-9]', '', worker)}"
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(sa.text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
+    engine.dispose()
+    sep = "&" if "?" in url else "?"
+    return f"{url}{sep}options=-csearch_path%3D{schema}"
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory):
+    from flask_migrate import upgrade
+
+    from app import create_app
+    from app.services.content import import_content
+
+    tmp = tmp_path_factory.mktemp("db")
+    app = create_app({
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": _database_url(os.environ.get("PYTEST_XDIST_WORKER", "main"), tmp),
+        "SECRET_KEY": "test-secret",
+        "CONTENT_DIR": str(ROOT / "content"),
+        "SERVER_NAME": None,
+    })
+    with app.app_context():
+        upgrade()
+        report = import_content()
+        assert report.ok, report.errors
+    yield app
+
+
+@pytest.fixture(autouse=True)
+def _clean_rows(request):
+    yield
+    if "app" not in request.fixturenames:
+        return
+    from app.extensions import db, limiter
+
+    app = request.getfixturevalue("app")
+    with app.app_context():
+        db.session.remove()
+        meta = sa.MetaData()
+        meta.reflect(bind=db.engine)
+        with db.engine.begin() as conn:
+            for table in reversed(meta.sorted_tables):
+                if table.name not in CONTENT_TABLES:
+                    conn.execute(table.delete())
+        limiter.reset()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def csrf_client(app):
+    """A client for tests that post forms: it reads the CSRF token from a page first."""
+    return CsrfClient(app)
+
+
+class CsrfClient:
+    def __init__(self, app):
+        self.app = app
+        self.client = app.test_client()
+
+    def token(self, path: str = "/auth/login") -> str:
+        html = self.client.get(path).get_data(as_text=True)
+        match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html) or \
+            re.search(r'name="csrf_token" value="([^"]+)"', html)
+        assert match, f"no CSRF token on {path}"
+        return match.group(1)
+
+    def get(self, *a, **kw):
+        return self.client.get(*a, **kw)
+
+    def post(self, path: str, data: dict | None = None, token_from: str | None = None, **kw):
+        data = dict(data or {})
+        data.setdefault("csrf_token", self.token(token_from or path))
+        return self.client.post(path, data=data, **kw)
+
+    def login(self, email: str, password: str):
+        return self.post("/auth/login", {"email": email, "password": password})
+
+    def logout(self):
+        return self.post("/auth/logout", token_from="/lessons/")
+
+
+@pytest.fixture
+def make_user(app):
+    from app.services.auth import create_user
+
+    def make(email="student@example.test", password="correct horse battery", role="student", name="Test User"):
+        with app.app_context():
+            user = create_user(email, name, password, role)
+            return user.id
+
+    return make

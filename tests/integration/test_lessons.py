@@ -1,0 +1,163 @@
+"""Lessons: reading, the end-of-lesson check, progress and resume, content import and check."""
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+PASSWORD = "correct horse battery"
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def first_lesson(app):
+    from app.extensions import db
+    from app.models import Lesson
+    with app.app_context():
+        lesson = db.session.scalar(sa.select(Lesson).order_by(Lesson.track_slug, Lesson.position))
+        return lesson.slug, lesson.title, lesson.checks, lesson.track_slug
+
+
+def test_lesson_index_lists_tracks_in_order(client):
+    html = client.get("/lessons/").get_data(as_text=True)
+    assert html.index("Billing or coding?") < html.index(">Coding<") < html.index(">Billing<")
+
+
+def test_lesson_page_renders_sanitised_markdown_and_hides_answers(app, client):
+    slug, title, checks, _ = first_lesson(app)
+    resp = client.get(f"/lessons/{slug}")
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 200 and title in html
+    assert "<h2" in html  # Markdown headings rendered
+    for q in checks:
+        assert q["explanation"] not in html  # no answer or explanation before the student submits
+
+
+def test_check_grades_and_explains(app, csrf_client):
+    slug, _, checks, _ = first_lesson(app)
+    answers = {f"q{i}": str(q["answer"]) for i, q in enumerate(checks)}
+    answers["q0"] = str((checks[0]["answer"] + 1) % len(checks[0]["choices"]))
+    html = csrf_client.post(f"/lessons/{slug}/check", answers, token_from=f"/lessons/{slug}").get_data(as_text=True)
+    assert f"You answered {len(checks) - 1} of {len(checks)} right" in html
+    assert checks[1]["explanation"][:40] in html.replace("&#39;", "'").replace("&quot;", '"').replace("&amp;", "&")
+
+
+def test_garbage_check_answers_do_not_crash(app, csrf_client):
+    slug, _, checks, _ = first_lesson(app)
+    resp = csrf_client.post(f"/lessons/{slug}/check", {"q0": "99", "q1": "-1", "q2": "abc"}, token_from=f"/lessons/{slug}")
+    assert resp.status_code == 200
+    assert f"You answered 0 of {len(checks)} right" in resp.get_data(as_text=True)
+
+
+def test_complete_requires_login(app, csrf_client):
+    slug, *_ = first_lesson(app)
+    resp = csrf_client.post(f"/lessons/{slug}/complete", {"complete": "1"}, token_from=f"/lessons/{slug}")
+    assert resp.status_code == 302 and "/auth/login" in resp.headers["Location"]
+
+
+def test_progress_and_resume(app, csrf_client, make_user):
+    make_user("pat@example.test")
+    csrf_client.login("pat@example.test", PASSWORD)
+    slug, title, _, track = first_lesson(app)
+    csrf_client.get(f"/lessons/{slug}")
+    resp = csrf_client.post(f"/lessons/{slug}/complete", {"complete": "1"}, token_from=f"/lessons/{slug}")
+    assert resp.status_code == 302
+    html = csrf_client.get("/lessons/").get_data(as_text=True)
+    section = html[html.index(f'id="track-{track}"'):]
+    assert re.search(r"1 of \d+ done", section)
+    assert "Resume:" in section and title not in section[section.index("Resume:"):section.index("</a>", section.index("Resume:"))]
+    # Completing twice (a double-click) stores one row.
+    csrf_client.post(f"/lessons/{slug}/complete", {"complete": "1"}, token_from=f"/lessons/{slug}")
+    from app.extensions import db
+    from app.models import LessonProgress
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(LessonProgress)
+                                 .where(LessonProgress.completed_at.is_not(None))) == 1
+
+
+def test_one_students_progress_is_not_anothers(app, csrf_client, make_user):
+    from tests.conftest import CsrfClient
+    make_user("a1@example.test")
+    make_user("a2@example.test")
+    slug, *_ = first_lesson(app)
+    csrf_client.login("a1@example.test", PASSWORD)
+    csrf_client.post(f"/lessons/{slug}/complete", {"complete": "1"}, token_from=f"/lessons/{slug}")
+    other = CsrfClient(app)
+    other.login("a2@example.test", PASSWORD)
+    assert "1 of" not in other.get("/lessons/").get_data(as_text=True).split("done")[0][-10:]
+    assert "completed" not in other.get(f"/lessons/{slug}").get_data(as_text=True)
+
+
+def test_shipped_content_has_the_lessons_the_tracks_need(app):
+    from app.extensions import db
+    from app.models import Lesson
+    with app.app_context():
+        counts = dict(db.session.execute(sa.select(Lesson.track_slug, sa.func.count()).group_by(Lesson.track_slug)).all())
+    assert sum(counts.values()) >= 12
+    assert set(counts) == {"billing-or-coding", "coding", "billing"}
+
+
+# --- content check and import -------------------------------------------------------------------
+
+@pytest.fixture
+def content_copy(tmp_path):
+    dest = tmp_path / "content"
+    shutil.copytree(ROOT / "content", dest)
+    return dest
+
+
+def _first_lesson_file(content: Path) -> Path:
+    return sorted((content / "lessons").rglob("*.md"))[0]
+
+
+@pytest.mark.parametrize("mutate, line, message", [
+    (lambda t: t.replace("track: ", "track: no-such-track-", 1), "track", "unknown track"),
+    (lambda t: t.replace("minutes: ", "minutes: lots", 1), "minutes", "'minutes' must be a whole number"),
+    (lambda t: t.replace("title: ", "title: [unclosed", 1), "title", "YAML syntax error"),
+    (lambda t: t.replace("objectives:", "objectivez:", 1), None, "unknown field(s): objectivez"),
+])
+def test_content_check_names_file_line_and_problem(app, runner, content_copy, mutate, line, message):
+    path = _first_lesson_file(content_copy)
+    text = path.read_text()
+    path.write_text(mutate(text))
+    expected_line = next(i for i, l in enumerate(text.splitlines(), 1) if l.startswith(line + ":")) if line else None
+    app.config["CONTENT_DIR"] = str(content_copy)
+    try:
+        result = runner.invoke(args=["content", "check"])
+    finally:
+        app.config["CONTENT_DIR"] = str(ROOT / "content")
+    assert result.exit_code == 1
+    assert str(path) in result.output and message in result.output
+    if expected_line and message != "YAML syntax error":
+        assert f"{path}:{expected_line}:" in result.output
+
+
+def test_broken_file_imports_nothing(app, runner, content_copy):
+    from app.extensions import db
+    from app.models import Lesson
+    files = sorted((content_copy / "lessons").rglob("*.md"))
+    files[0].write_text(files[0].read_text().replace("title: ", "title: Changed title ", 1))
+    files[-1].write_text(files[-1].read_text().replace("track: ", "track: nowhere-", 1))
+    with app.app_context():
+        before = {l.slug: (l.title, l.content_hash) for l in db.session.scalars(sa.select(Lesson))}
+    app.config["CONTENT_DIR"] = str(content_copy)
+    try:
+        result = runner.invoke(args=["content", "import"])
+    finally:
+        app.config["CONTENT_DIR"] = str(ROOT / "content")
+    assert result.exit_code == 1 and "nothing was imported" in result.output
+    with app.app_context():
+        after = {l.slug: (l.title, l.content_hash) for l in db.session.scalars(sa.select(Lesson))}
+    assert after == before
+
+
+def test_import_twice_changes_nothing(app, runner):
+    result = runner.invoke(args=["content", "import"])
+    assert result.exit_code == 0
+    assert "lessons_changed: 0" in result.output
+
+
+def test_markdown_is_sanitised():
+    from app.content.markdown import render_markdown
+    html = render_markdown('Hi <script>alert(1)</script> [x](javascript:alert(1)) <img src=x onerror=alert(1)>')
+    assert "<script" not in html and "javascript:" not in html and "onerror" not in html

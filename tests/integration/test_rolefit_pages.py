@@ -1,0 +1,46 @@
+"""The anonymous role-fit quiz pages."""
+import html as htmllib
+import re
+
+
+def statements(client):
+    page = client.get("/role-fit/").get_data(as_text=True)
+    return page, re.findall(r'name="([a-z0-9-]+)" value="1"', page)
+
+
+def test_quiz_is_open_without_an_account(client):
+    page, ids = statements(client)
+    assert 12 <= len(ids) <= 15
+    assert "Strongly agree" in page
+
+
+def test_unanswered_statements_are_marked_and_answers_kept(csrf_client):
+    _, ids = statements(csrf_client)
+    data = {ids[0]: "5", ids[1]: "2"}
+    resp = csrf_client.post("/role-fit/", data)
+    page = resp.get_data(as_text=True)
+    assert resp.status_code == 422
+    assert f"{len(ids) - 2} still need an answer" in page
+    assert f'name="{ids[0]}" value="5" checked' in page and f'name="{ids[1]}" value="2" checked' in page
+
+
+def test_billing_minded_answers_lean_billing_with_drivers_and_sourced_figures(app, csrf_client):
+    from app.rolefit.routes import quiz_data
+    with app.app_context():
+        quiz = quiz_data()
+    data = {s.id: ("5" if s.weights["billing"] > s.weights["coding"] else "1") for s in quiz.statements}
+    page = re.sub(r"<[^>]+>", "", htmllib.unescape(csrf_client.post("/role-fit/", data).get_data(as_text=True)))
+    assert "lean strongly toward" in page and "biller" in page.split("lean strongly toward")[1][:40].lower()
+    assert "What drove it" in page
+    assert "$39,520" in page and "$44,010" in page
+    assert "Bureau of Labor Statistics" in page
+    assert "CPB" in page and "CPC" in page
+    assert "Start the billing lessons" in page
+
+
+def test_neutral_answers_are_balanced(app, csrf_client):
+    from app.rolefit.routes import quiz_data
+    with app.app_context():
+        quiz = quiz_data()
+    page = csrf_client.post("/role-fit/", {s.id: "3" for s in quiz.statements}).get_data(as_text=True)
+    assert "balanced" in page
