@@ -68,3 +68,13 @@ def logout():
     session.clear()
     flash("You are logged out.", "info")
     return redirect(url_for("auth.login"))
+
+
+@bp.route("/profile")
+@login_required
+def profile():
+    from app.services import lessons as lesson_service
+    from app.services import rolefit as rolefit_service
+
+    return render_template("auth/profile.html", rolefit=rolefit_service.latest(current_user.id),
+                           tracks=lesson_service.tracks_with_progress(current_user.id))

@@ -1,5 +1,6 @@
 """SQLAlchemy models, grouped by area; importing this package registers them all."""
 from app.models.users import AuthSession, LoginFailure, Role, User
 from app.models.lessons import Lesson, LessonProgress, Track
+from app.models.rolefit import RoleFitRecord
 
-__all__ = ["AuthSession", "LoginFailure", "Role", "User", "Lesson", "LessonProgress", "Track"]
+__all__ = ["AuthSession", "LoginFailure", "Role", "User", "Lesson", "LessonProgress", "Track", "RoleFitRecord"]

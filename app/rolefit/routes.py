@@ -2,10 +2,13 @@ from functools import lru_cache
 from pathlib import Path
 
 from flask import current_app, render_template, request
+from flask_login import current_user
 
+from app.auth.decorators import role_required
 from app.rolefit import bp
 from app.rolefit.forms import RoleFitForm
 from app.rolefit.scoring import load_rolefit, score
+from app.services import rolefit as rolefit_service
 
 
 @lru_cache(maxsize=4)
@@ -31,7 +34,22 @@ def quiz():
                 missing.append(statement.id)
         if form.validate_on_submit() and not missing:
             result = score(rolefit, answers)
+            if current_user.is_authenticated:
+                rolefit_service.save_latest(current_user.id, answers, result, rolefit.version)
             return render_template("rolefit/result.html", quiz=rolefit, result=result, answers=answers)
     status = 422 if request.method == "POST" else 200
     return render_template("rolefit/quiz.html", quiz=rolefit, form=form, answers=answers,
                            missing=set(missing)), status
+
+
+@bp.route("/latest")
+@role_required()
+def latest():
+    """A logged-in user's last result, scored again from the stored answers so it reads the same."""
+    record = rolefit_service.latest(current_user.id)
+    rolefit = quiz_data()
+    if record is None or set(record.answers) != {s.id for s in rolefit.statements}:
+        return render_template("rolefit/quiz.html", quiz=rolefit, form=RoleFitForm(), answers={},
+                               missing=set(), note="You have no saved result for the current quiz yet.")
+    return render_template("rolefit/result.html", quiz=rolefit, result=score(rolefit, record.answers),
+                           answers=record.answers, taken_at=record.taken_at)

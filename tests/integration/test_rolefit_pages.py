@@ -44,3 +44,36 @@ def test_neutral_answers_are_balanced(app, csrf_client):
         quiz = quiz_data()
     page = csrf_client.post("/role-fit/", {s.id: "3" for s in quiz.statements}).get_data(as_text=True)
     assert "balanced" in page
+
+
+def test_logged_in_result_is_kept_on_the_profile(app, csrf_client, make_user):
+    from app.rolefit.routes import quiz_data
+    make_user("rf@example.test")
+    csrf_client.login("rf@example.test", "correct horse battery")
+    with app.app_context():
+        quiz = quiz_data()
+    data = {s.id: ("5" if s.weights["coding"] > s.weights["billing"] else "1") for s in quiz.statements}
+    csrf_client.post("/role-fit/", data)
+    csrf_client.post("/role-fit/", data)  # twice: still one saved result
+    profile = csrf_client.get("/auth/profile").get_data(as_text=True)
+    assert "toward coding" in profile and "See the full result" in profile
+    latest = re.sub(r"<[^>]+>", "", csrf_client.get("/role-fit/latest").get_data(as_text=True))
+    assert "Saved on" in latest and "What drove it" in latest
+    from app.extensions import db
+    from app.models import RoleFitRecord
+    import sqlalchemy as sa
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(RoleFitRecord)) == 1
+
+
+def test_anonymous_result_is_not_stored_and_latest_needs_login(app, csrf_client):
+    from app.rolefit.routes import quiz_data
+    with app.app_context():
+        quiz = quiz_data()
+    csrf_client.post("/role-fit/", {s.id: "4" for s in quiz.statements})
+    assert csrf_client.get("/role-fit/latest").status_code == 302
+    from app.extensions import db
+    from app.models import RoleFitRecord
+    import sqlalchemy as sa
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(RoleFitRecord)) == 0
