@@ -1,0 +1,308 @@
+"""Payer profiles: fee schedule, benefits, coverage rules, practice edits and the member roster."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Mapping
+
+from app.claims.codelists import EMPTY, SURGERY_CODES, CodeList
+from app.claims.model import money, normalize_code, parse_date
+
+#: Distinct-procedure modifiers that can bypass a pair edit with modifier indicator 1.
+DISTINCT_MODIFIERS = frozenset({"59", "XE", "XS", "XP", "XU"})
+#: On an E/M code the bypass is 25 (significant, separately identifiable visit) or 57 (decision for surgery).
+EM_BYPASS_MODIFIERS = frozenset({"25", "57"})
+
+
+@dataclass(frozen=True)
+class Authorization:
+    """An approved prior authorization on the member's record."""
+
+    number: str
+    codes: CodeList = EMPTY
+    start: dt.date | None = None
+    end: dt.date | None = None
+
+    def covers(self, code: str, day: dt.date) -> bool:
+        if self.codes and code not in self.codes:
+            return False
+        return (self.start is None or day >= self.start) and (self.end is None or day <= self.end)
+
+
+@dataclass(frozen=True)
+class Member:
+    """The payer's eligibility record for one member (what a 270/271 eligibility check returns)."""
+
+    member_id: str
+    name: str
+    birth_date: dt.date | None
+    sex: str = "U"
+    plan: str = ""
+    group: str = ""
+    coverage_start: dt.date | None = None
+    coverage_end: dt.date | None = None
+    #: deductible already met this benefit year, before this claim
+    deductible_met: Decimal = Decimal("0.00")
+    #: another plan pays first (coordination of benefits): its name, or "" when this payer is primary
+    primary_payer: str = ""
+    authorizations: tuple[Authorization, ...] = ()
+
+    @classmethod
+    def from_dict(cls, d: Mapping) -> "Member":
+        auths = tuple(
+            Authorization(number=str(a.get("number", "")).strip(),
+                          codes=CodeList.of([normalize_code(c) for c in a.get("codes") or ()]),
+                          start=parse_date(a.get("start")), end=parse_date(a.get("end")))
+            for a in d.get("authorizations") or ()
+        )
+        return cls(
+            member_id=str(d.get("member_id", "")).strip().upper(),
+            name=str(d.get("name", "")).strip(),
+            birth_date=parse_date(d.get("birth_date")),
+            sex=str(d.get("sex", "U")).strip().upper()[:1] or "U",
+            plan=str(d.get("plan", "") or "").strip(),
+            group=str(d.get("group", "") or "").strip(),
+            coverage_start=parse_date(d.get("coverage_start")),
+            coverage_end=parse_date(d.get("coverage_end")),
+            deductible_met=money(d.get("deductible_met", 0)),
+            primary_payer=str(d.get("primary_payer", "") or "").strip(),
+            authorizations=auths,
+        )
+
+
+@dataclass(frozen=True)
+class PairEdit:
+    """A practice pair edit: ``column2`` is bundled into ``column1`` on the same day.
+
+    ``indicator`` 0: never paid together; 1: paid together when a modifier shows a distinct service.
+    Practice data, not CMS's NCCI files.
+    """
+
+    column1: str
+    column2: str
+    indicator: int
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class ModifierRule:
+    """A modifier the payer requires on some codes (optionally only at some places of service)."""
+
+    codes: CodeList
+    one_of: frozenset[str]
+    places_of_service: frozenset[str] = frozenset()
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class PlaceRule:
+    """Places of service a code may (``allowed``) or may not (``not_allowed``) be billed at."""
+
+    codes: CodeList
+    allowed: frozenset[str] = frozenset()
+    not_allowed: frozenset[str] = frozenset()
+    note: str = ""
+
+    def permits(self, pos: str) -> bool:
+        if self.allowed and pos not in self.allowed:
+            return False
+        return pos not in self.not_allowed
+
+
+@dataclass(frozen=True)
+class NecessityRule:
+    """A coverage policy: these procedures are covered only for these diagnoses."""
+
+    procedures: CodeList
+    diagnoses: CodeList
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class PayerProfile:
+    """Everything the engine needs to know about one (practice) payer."""
+
+    slug: str
+    name: str
+    practice_data: str
+    timely_filing_days: int
+    fee_schedule: Mapping[str, Decimal]
+    member_id_pattern: str = r"^[A-Z0-9]{6,20}$"
+    deductible: Decimal = Decimal("0.00")
+    coinsurance_percent: Decimal = Decimal("0")
+    copay: Decimal = Decimal("0.00")
+    copay_codes: CodeList = EMPTY
+    #: services paid in full with no deductible, coinsurance or copay (e.g. preventive care)
+    no_cost_share: CodeList = EMPTY
+    #: price for a code missing from the fee schedule, as a percent of the charge (0: deny CO-96)
+    unlisted_percent_of_charge: Decimal = Decimal("0")
+    prior_auth: CodeList = EMPTY
+    non_covered: CodeList = EMPTY
+    #: who owes a non-covered service: "provider" (CO-96, unless modifier GA says the patient signed
+    #: an advance notice, or GY marks a service excluded by law) or "patient" (PR-96)
+    non_covered_liability: str = "provider"
+    #: plan name -> services that plan excludes (CARC 204)
+    plan_exclusions: Mapping[str, CodeList] = field(default_factory=dict)
+    necessity: tuple[NecessityRule, ...] = ()
+    #: CARC for a diagnosis that doesn't support the procedure: "50" (medical necessity) or "11"
+    necessity_carc: str = "50"
+    non_covered_diagnoses: CodeList = EMPTY
+    required_modifiers: tuple[ModifierRule, ...] = ()
+    place_rules: tuple[PlaceRule, ...] = ()
+    pair_edits: tuple[PairEdit, ...] = ()
+    unit_limits: Mapping[str, int] = field(default_factory=dict)
+    #: multiple-procedure reduction: percents by rank (e.g. 100, 50, 50); () when the payer has none
+    mpr_percents: tuple[Decimal, ...] = ()
+    mpr_codes: CodeList = SURGERY_CODES
+    #: codes never reduced (add-on codes, venipuncture ...)
+    mpr_exempt: CodeList = EMPTY
+    members: Mapping[str, Member] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_member_re", re.compile(self.member_id_pattern))
+        pairs: dict[tuple[str, str], PairEdit] = {}
+        for p in self.pair_edits:
+            pairs[(p.column1, p.column2)] = p
+        object.__setattr__(self, "_pairs", pairs)
+
+    def member_id_ok(self, member_id: str) -> bool:
+        return bool(self._member_re.fullmatch(member_id))  # type: ignore[attr-defined]
+
+    def pair(self, a: str, b: str) -> PairEdit | None:
+        """The pair edit with ``a`` as column 1 and ``b`` as column 2, if any."""
+        return self._pairs.get((a, b))  # type: ignore[attr-defined]
+
+    def fee(self, code: str, modifiers: tuple[str, ...] = ()) -> Decimal | None:
+        """Fee-schedule amount for one unit; a ``code-26`` / ``code-TC`` entry prices that component."""
+        for m in modifiers:
+            if m in ("26", "TC"):
+                amount = self.fee_schedule.get(f"{code}-{m}")
+                if amount is not None:
+                    return amount
+        return self.fee_schedule.get(code)
+
+    def with_members(self, *members: Member) -> "PayerProfile":
+        """This profile with extra (or replaced) eligibility records, e.g. a scenario's member."""
+        roster = dict(self.members)
+        for m in members:
+            roster[m.member_id] = m
+        return replace(self, members=roster)
+
+
+class PayerError(ValueError):
+    """A payer profile that can't be read; the message names the file and line."""
+
+
+def _codes(values: Any, icd: bool = False) -> CodeList:
+    if values is None:
+        return EMPTY
+    if isinstance(values, str):
+        values = [values]
+    norm = (lambda c: c.strip().upper()) if icd else normalize_code
+    return CodeList.of([norm(str(v)) for v in values], prefixes=icd)
+
+
+def payer_from_dict(d: Mapping, slug: str = "") -> PayerProfile:
+    """Build a profile from the plain data of a ``content/payers/*.yml`` file."""
+    benefits = d.get("benefits") or {}
+    copay = benefits.get("copay") or {}
+    if not isinstance(copay, Mapping):
+        copay = {"amount": copay}
+    mpr = d.get("multiple_procedure_reduction") or {}
+    necessity = d.get("medical_necessity") or {}
+    return PayerProfile(
+        slug=str(d.get("slug") or slug),
+        name=str(d.get("name", slug)),
+        practice_data=str(d.get("practice_data", "")).strip(),
+        timely_filing_days=int(d["timely_filing_days"]),
+        member_id_pattern=str(d.get("member_id_pattern") or r"^[A-Z0-9]{6,20}$"),
+        fee_schedule={normalize_code(k): money(v) for k, v in (d.get("fee_schedule") or {}).items()},
+        deductible=money(benefits.get("deductible", 0)),
+        coinsurance_percent=Decimal(str(benefits.get("coinsurance_percent", 0))),
+        copay=money(copay.get("amount", 0)),
+        copay_codes=_codes(copay.get("applies_to")),
+        no_cost_share=_codes(benefits.get("no_cost_share")),
+        unlisted_percent_of_charge=Decimal(str(d.get("unlisted_percent_of_charge", 0))),
+        prior_auth=_codes(d.get("prior_auth")),
+        non_covered=_codes(d.get("non_covered")),
+        non_covered_liability=str(d.get("non_covered_liability", "provider")),
+        plan_exclusions={str(k): _codes(v) for k, v in (d.get("plan_exclusions") or {}).items()},
+        necessity=tuple(
+            NecessityRule(procedures=_codes(r.get("procedures")), diagnoses=_codes(r.get("diagnoses"), icd=True),
+                          note=str(r.get("note", "")))
+            for r in necessity.get("rules") or ()
+        ),
+        necessity_carc=str(necessity.get("carc", "50")),
+        non_covered_diagnoses=_codes(d.get("non_covered_diagnoses"), icd=True),
+        required_modifiers=tuple(
+            ModifierRule(codes=_codes(r.get("codes")),
+                         one_of=frozenset(normalize_code(m) for m in r.get("one_of") or ()),
+                         places_of_service=frozenset(str(p) for p in r.get("places_of_service") or ()),
+                         note=str(r.get("note", "")))
+            for r in d.get("required_modifiers") or ()
+        ),
+        place_rules=tuple(
+            PlaceRule(codes=_codes(r.get("codes")),
+                      allowed=frozenset(str(p) for p in r.get("allowed") or ()),
+                      not_allowed=frozenset(str(p) for p in r.get("not_allowed") or ()),
+                      note=str(r.get("note", "")))
+            for r in d.get("place_of_service_rules") or ()
+        ),
+        pair_edits=tuple(
+            PairEdit(column1=normalize_code(p["column1"]), column2=normalize_code(p["column2"]),
+                     indicator=int(p["modifier_indicator"]), note=str(p.get("note", "")))
+            for p in d.get("pair_edits") or ()
+        ),
+        unit_limits={normalize_code(k): int(v) for k, v in (d.get("unit_limits") or {}).items()},
+        mpr_percents=tuple(Decimal(str(p)) for p in mpr.get("percents") or ()) if mpr.get("enabled") else (),
+        mpr_codes=_codes(mpr.get("applies_to")) if mpr.get("applies_to") else SURGERY_CODES,
+        mpr_exempt=_codes(mpr.get("exempt")),
+        members={m.member_id: m for m in (Member.from_dict(x) for x in d.get("members") or ())},
+    )
+
+
+REQUIRED_KEYS = ("slug", "name", "practice_data", "timely_filing_days", "fee_schedule")
+
+
+def load_payer(path: str | Path) -> PayerProfile:
+    """Load ``content/payers/<slug>.yml``; raise PayerError naming ``file:line`` on a bad field."""
+    from app.content.errors import ContentError
+    from app.content.yamlmarks import load_yaml
+
+    path = Path(path)
+    try:
+        data = load_yaml(path.read_text(encoding="utf-8"), str(path))
+    except ContentError as exc:
+        raise PayerError(str(exc)) from None
+    if not isinstance(data, dict):
+        raise PayerError(f"{path}:1: a payer profile must be a mapping of fields")
+    line_of = getattr(data, "line_of", lambda k: 1)
+    for key in REQUIRED_KEYS:
+        if key not in data:
+            raise PayerError(f"{path}:1: missing required field '{key}'")
+    if data["slug"] != path.stem:
+        raise PayerError(f"{path}:{line_of('slug')}: slug '{data['slug']}' must equal the file name")
+    if "not" not in str(data["practice_data"]).lower():
+        raise PayerError(f"{path}:{line_of('practice_data')}: practice_data must say what the data is not "
+                         "(e.g. 'not CMS fee schedules or NCCI files')")
+    # Build each field on its own so the error names the field (and the list item) at fault.
+    for key, value in data.items():
+        items = value if isinstance(value, list) else [value]
+        for item in items:
+            trial = {"timely_filing_days": 1, key: [item] if isinstance(value, list) else item}
+            try:
+                payer_from_dict(trial, path.stem)
+            except (ValueError, KeyError, TypeError, AttributeError, ArithmeticError) as exc:
+                line = getattr(item, "line", 0) or line_of(key)
+                why = f"missing {exc}" if isinstance(exc, KeyError) else str(exc)
+                raise PayerError(f"{path}:{line}: field '{key}': {why}") from None
+    return payer_from_dict(data, path.stem)
+
+
+def load_payers(directory: str | Path) -> dict[str, PayerProfile]:
+    """Every payer profile in ``directory``, keyed by slug."""
+    directory = Path(directory)
+    return {p.stem: load_payer(p) for p in sorted(directory.glob("*.yml"))}

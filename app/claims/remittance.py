@@ -1,0 +1,187 @@
+"""The payer's answer (835 ERA / EOB): adjustments with group, CARC and RARC, amounts, explanations."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+REJECTED, DENIED, PAID, PARTIALLY_PAID = "rejected", "denied", "paid", "partially_paid"
+STATUSES = (REJECTED, DENIED, PAID, PARTIALLY_PAID)
+#: group codes: contractual obligation, patient responsibility, other, payer-initiated reduction
+CO, PR, OA, PI = "CO", "PR", "OA", "PI"
+GROUPS = (CO, PR, OA, PI)
+ZERO = Decimal("0.00")
+
+#: Claim adjustment reason codes the engine produces, in our own words.
+CARC_TEXT = {
+    "1": "deductible: the patient's share before the plan starts paying",
+    "2": "coinsurance: the patient's percentage of the allowed amount",
+    "3": "copay: the patient's fixed amount for this kind of visit",
+    "4": "the modifier doesn't fit the procedure, or a required modifier is missing",
+    "5": "the procedure doesn't fit the place of service",
+    "6": "the procedure doesn't fit the patient's age",
+    "7": "the procedure doesn't fit the patient's sex",
+    "9": "the diagnosis doesn't fit the patient's age",
+    "10": "the diagnosis doesn't fit the patient's sex",
+    "11": "the diagnosis doesn't support the procedure",
+    "16": "the claim is missing information or has a billing error (see the remark codes)",
+    "18": "exact duplicate of a service already billed",
+    "22": "another payer may be primary (coordination of benefits)",
+    "23": "reduced by what the other (primary) payer already paid or adjusted",
+    "26": "service before the patient's coverage began",
+    "27": "service after the patient's coverage ended",
+    "29": "the time limit for filing has passed",
+    "31": "the patient can't be identified as this payer's member",
+    "45": "charge above the fee schedule or contracted rate (provider writes it off)",
+    "50": "not medically necessary in the payer's view",
+    "59": "reduced by the multiple-procedure rule",
+    "96": "not a covered charge",
+    "97": "paid as part of another service on the same claim and day (bundled)",
+    "146": "the diagnosis code isn't valid on the date of service",
+    "151": "more units than the payer allows",
+    "167": "the diagnosis isn't covered",
+    "181": "the procedure code isn't valid on the date of service",
+    "182": "the modifier isn't valid on the date of service",
+    "197": "prior authorization is missing",
+    "204": "not covered under the patient's current plan",
+}
+
+#: Remittance advice remark codes the engine produces, in our own words.
+RARC_TEXT = {
+    "MA04": "secondary payment needs the primary payer's payment information",
+    "MA130": "unprocessable claim: incomplete or invalid information; fix and send a new claim "
+             "(no appeal rights)",
+    "M51": "procedure code missing or invalid",
+    "M53": "units of service missing or invalid",
+    "M52": "'from' date of service missing or invalid",
+    "M59": "'to' date of service missing or invalid",
+    "M76": "diagnosis missing or invalid",
+    "M77": "place of service missing or invalid",
+    "M80": "not covered when done with another service the same day",
+    "N130": "see the plan's benefit documents",
+    "N290": "provider NPI missing or invalid",
+    "N362": "units exceed the acceptable maximum",
+}
+
+
+@dataclass(frozen=True)
+class Adjustment:
+    """One CAS entry: why part of a charge was not paid, and who owes it."""
+
+    group: str
+    carc: str
+    amount: Decimal
+    rarc: tuple[str, ...] = ()
+
+    def __str__(self) -> str:
+        remarks = f" [{', '.join(self.rarc)}]" if self.rarc else ""
+        return f"{self.group}-{self.carc} {self.amount}{remarks}"
+
+    def to_dict(self) -> dict:
+        return {"group": self.group, "carc": self.carc, "rarc": list(self.rarc), "amount": str(self.amount)}
+
+
+@dataclass(frozen=True)
+class EditMessage:
+    """A front-end (clearinghouse) edit that stopped the claim, naming the CMS-1500 box to fix."""
+
+    rule: str
+    box: str
+    message: str
+    carc: str = "16"
+    rarc: tuple[str, ...] = ("MA130",)
+    line_number: int | None = None
+
+    def to_dict(self) -> dict:
+        return {"rule": self.rule, "box": self.box, "message": self.message, "carc": self.carc,
+                "rarc": list(self.rarc), "line_number": self.line_number}
+
+
+@dataclass(frozen=True)
+class LineRemit:
+    """How one service line came out: charge, allowed, paid, adjustments and why."""
+
+    line_number: int
+    code: str
+    modifiers: tuple[str, ...]
+    units: int
+    charge: Decimal
+    allowed: Decimal
+    paid: Decimal
+    adjustments: tuple[Adjustment, ...] = ()
+    explanations: tuple[str, ...] = ()
+    #: the rule that denied the line, if any
+    denied_by: str | None = None
+
+    @property
+    def denied(self) -> bool:
+        return self.denied_by is not None
+
+    @property
+    def patient_responsibility(self) -> Decimal:
+        return sum((a.amount for a in self.adjustments if a.group == PR), ZERO)
+
+    @property
+    def carcs(self) -> tuple[str, ...]:
+        return tuple(a.carc for a in self.adjustments)
+
+    def to_dict(self) -> dict:
+        return {"line_number": self.line_number, "code": self.code, "modifiers": list(self.modifiers),
+                "units": self.units, "charge": str(self.charge), "allowed": str(self.allowed),
+                "paid": str(self.paid), "patient_responsibility": str(self.patient_responsibility),
+                "adjustments": [a.to_dict() for a in self.adjustments],
+                "explanations": list(self.explanations), "denied_by": self.denied_by}
+
+
+@dataclass(frozen=True)
+class Remittance:
+    """The remittance for one claim. A ``rejected`` claim carries ``rejections`` and nothing else."""
+
+    status: str
+    claim_id: str
+    total_charge: Decimal
+    lines: tuple[LineRemit, ...] = ()
+    #: adjustments that apply to the whole claim (a claim-level denial such as CO-31 or CO-22);
+    #: total_charge == paid + the sum of every adjustment, claim and line level
+    claim_adjustments: tuple[Adjustment, ...] = ()
+    rejections: tuple[EditMessage, ...] = ()
+    explanations: tuple[str, ...] = ()
+
+    @property
+    def allowed(self) -> Decimal:
+        return sum((x.allowed for x in self.lines), ZERO)
+
+    @property
+    def paid(self) -> Decimal:
+        return sum((x.paid for x in self.lines), ZERO)
+
+    @property
+    def patient_responsibility(self) -> Decimal:
+        return sum((x.patient_responsibility for x in self.lines), ZERO) + sum(
+            (a.amount for a in self.claim_adjustments if a.group == PR), ZERO)
+
+    @property
+    def adjustments(self) -> tuple[Adjustment, ...]:
+        """Every adjustment, claim level first, then line by line."""
+        return self.claim_adjustments + tuple(a for x in self.lines for a in x.adjustments)
+
+    @property
+    def carcs(self) -> tuple[str, ...]:
+        """Distinct CARCs on the remittance (rejections included), in order of appearance."""
+        seen = [a.carc for a in self.adjustments] + [m.carc for m in self.rejections]
+        return tuple(dict.fromkeys(seen))
+
+    @property
+    def rarcs(self) -> tuple[str, ...]:
+        seen = [r for a in self.adjustments for r in a.rarc] + [r for m in self.rejections for r in m.rarc]
+        return tuple(dict.fromkeys(seen))
+
+    def to_dict(self) -> dict:
+        return {
+            "status": self.status, "claim_id": self.claim_id, "total_charge": str(self.total_charge),
+            "allowed": str(self.allowed), "paid": str(self.paid),
+            "patient_responsibility": str(self.patient_responsibility),
+            "claim_adjustments": [a.to_dict() for a in self.claim_adjustments],
+            "lines": [x.to_dict() for x in self.lines],
+            "rejections": [m.to_dict() for m in self.rejections],
+            "explanations": list(self.explanations),
+        }

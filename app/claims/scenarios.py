@@ -1,0 +1,582 @@
+"""Claim scenarios: load a scenario file, and check that its payer really answers as the file says.
+
+Pure module: no Flask, no SQLAlchemy. One YAML file per scenario in
+``content/quizzes/scenarios/<slug>.yml``::
+
+    kind: scenario
+    slug: knee-injection-no-side          # equals the file name
+    title: A knee injection without a side
+    payer: commercial-ppo                 # a content/payers/<slug>.yml profile
+    today: 2026-03-25                     # the date the payer adjudicates (and the claim's "now")
+    difficulty: 1                         # 1 easy, 2 medium, 3 hard
+    encounter: |                          # the visit in plain words (never a CPT descriptor)
+      ...
+    member: {member_id: ..., name: ..., birth_date: ..., plan: ..., coverage_start: ...}
+    history: [ {claim}, ... ]             # optional: claims this payer already processed
+    claim: {claim as first submitted}     # Claim.from_dict shape; 0, 1 or 2 planted problems
+    expected:
+      status: partially_paid              # rejected | denied | paid | partially_paid
+      carcs: ["4", "45", "3"]             # every CARC on the remittance (order free)
+      paid: "85.00"                       # optional, to the cent
+      causes: [missing-modifier]          # ids from CAUSES ("none" for a clean claim)
+    resolutions:                          # accepted answers, at least one
+      - action: resubmit-corrected        # see ACTIONS
+        changes:                          # edits to the claim; list positions count from 1
+          - {path: lines.2.modifiers, value: [RT]}
+          - {path: frequency_code, value: "7"}
+          - {path: original_claim_ref, value: CLM-1001}
+        rationale: ...
+      - action: appeal
+        evidence: [{path: timely_filing_proof, value: 2026-02-01}]   # optional, checked
+        rationale: ...
+      - action: bill-other-payer
+        payer: medicare-like              # optional: checked against that payer
+        member: {...}
+        changes: [...]
+        rationale: ...
+    not_accepted:                         # optional: tempting wrong answers and why
+      - {action: resubmit-corrected, why: ...}
+    rationale: |
+      Why the payer answered so, and what the biller should learn.
+
+A resubmitted correction is adjudicated with the first claim in the payer's history (unless the
+first claim was rejected, i.e. never processed), so a denied claim must come back as a replacement
+(frequency 7 naming the original) or the duplicate edit (CARC 18) will deny it.
+"""
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+from app.claims.engine import adjudicate
+from app.claims.model import Claim, money, parse_date
+from app.claims.payer import Member, PayerProfile
+from app.claims.remittance import CARC_TEXT, PAID, REJECTED, STATUSES, Remittance
+from app.content.errors import ContentError
+
+SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+PATH_RE = re.compile(r"^[a-z_]+(?:\.(?:[a-z_]+|[1-9][0-9]*))*$")
+
+RESUBMIT, APPEAL, BILL_PATIENT, BILL_OTHER_PAYER, WRITE_OFF = (
+    "resubmit-corrected", "appeal", "bill-patient", "bill-other-payer", "write-off")
+ACTIONS = (RESUBMIT, APPEAL, BILL_PATIENT, BILL_OTHER_PAYER, WRITE_OFF)
+
+#: The causes a student can name, with the CARCs each one shows up as and our plain words.
+CAUSES: dict[str, tuple[tuple[str, ...], str]] = {
+    "none": ((), "nothing is wrong with the claim"),
+    "patient-responsibility": (("1", "2", "3"), "the patient owes a deductible, coinsurance or copay"),
+    "missing-member-id": (("16",), "the insured's ID is missing"),
+    "wrong-member-id": (("16", "31"), "the insured's ID is mistyped or not this payer's"),
+    "patient-identity-mismatch": (("31",), "name or birth date doesn't match the payer's records"),
+    "invalid-npi": (("16",), "an NPI is missing or fails its check digit"),
+    "missing-tax-id": (("16",), "the billing provider's tax ID is missing or malformed"),
+    "date-error": (("16",), "a date of service is missing, in the future, or reversed"),
+    "missing-diagnosis": (("16",), "no diagnosis on the claim"),
+    "invalid-diagnosis-code": (("16",), "a diagnosis code doesn't exist"),
+    "header-diagnosis-code": (("16",), "a diagnosis code is a header, not a complete code"),
+    "pointer-error": (("16",), "a diagnosis pointer is missing or points at an empty slot"),
+    "invalid-pos": (("16",), "the place of service code doesn't exist"),
+    "invalid-procedure-code": (("16",), "a procedure code doesn't exist"),
+    "invalid-modifier": (("16",), "a modifier doesn't exist"),
+    "missing-original-reference": (("16",), "a replacement or void doesn't name the original claim"),
+    "dx-code-not-valid-on-dos": (("146",), "the diagnosis code wasn't valid on the date of service"),
+    "px-code-not-valid-on-dos": (("181",), "the procedure code wasn't valid on the date of service"),
+    "modifier-not-valid-on-dos": (("182",), "the modifier wasn't valid on the date of service"),
+    "coverage-not-started": (("26",), "the service came before the coverage began"),
+    "coverage-ended": (("27",), "the service came after the coverage ended"),
+    "other-payer-primary": (("22",), "another payer is primary and must be billed first"),
+    "missing-primary-payment": (("16",), "a secondary claim lacks the primary payer's payment"),
+    "filing-late": (("29",), "the claim reached the payer after its filing limit"),
+    "procedure-age-conflict": (("6",), "the procedure doesn't fit the patient's age"),
+    "procedure-sex-conflict": (("7",), "the procedure doesn't fit the patient's sex"),
+    "dx-age-conflict": (("9",), "a diagnosis doesn't fit the patient's age"),
+    "dx-sex-conflict": (("10",), "a diagnosis doesn't fit the patient's sex"),
+    "missing-modifier": (("4",), "a modifier the payer requires is missing"),
+    "wrong-modifier": (("4",), "a modifier doesn't fit the procedure"),
+    "wrong-pos": (("5",), "the procedure doesn't fit the place of service"),
+    "not-covered": (("96",), "the payer never covers the service"),
+    "plan-exclusion": (("204",), "the patient's plan excludes the service"),
+    "dx-not-covered": (("167",), "the payer doesn't cover the diagnosis"),
+    "dx-not-supporting": (("11", "50"), "the diagnosis pointed at doesn't support the procedure"),
+    "not-medically-necessary": (("50",), "not medically necessary under the payer's policy"),
+    "duplicate": (("18",), "the service was already billed"),
+    "bundled-service": (("97",), "the service is part of another service billed that day"),
+    "units-exceed": (("151",), "more units than the payer allows in a day"),
+    "no-prior-auth": (("197",), "the service needed prior authorization"),
+}
+
+TOP_KEYS = {"kind": True, "slug": True, "title": True, "payer": True, "today": True, "difficulty": True,
+            "encounter": True, "claim": True, "expected": True, "resolutions": True, "rationale": True,
+            "member": False, "history": False, "not_accepted": False}
+EXPECTED_KEYS = {"status", "carcs", "causes", "paid"}
+RESOLUTION_KEYS = {"action", "changes", "evidence", "payer", "member", "rationale", "today"}
+DATE_KEYS = {"birth_date", "date_of_service", "date_to", "receipt_date", "timely_filing_proof",
+             "coverage_start", "coverage_end", "start", "end"}
+MONEY_KEYS = {"charge", "other_payer_paid", "deductible_met"}
+
+
+@dataclass(frozen=True)
+class Change:
+    """One edit to a claim: set (or remove) the value at a dotted path; list positions count from 1."""
+
+    path: str
+    value: Any = None
+    remove: bool = False
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """An accepted way to resolve the scenario."""
+
+    action: str
+    rationale: str
+    line: int
+    changes: tuple[Change, ...] = ()
+    evidence: tuple[Change, ...] = ()
+    payer: str = ""
+    member: Member | None = None
+    today: dt.date | None = None
+
+
+@dataclass(frozen=True)
+class Expected:
+    status: str
+    carcs: tuple[str, ...]
+    causes: tuple[str, ...]
+    paid: Any = None  # Decimal or None
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A claim scenario as loaded from its file."""
+
+    path: str
+    slug: str
+    title: str
+    payer: str
+    today: dt.date
+    difficulty: int
+    encounter: str
+    claim: Claim
+    expected: Expected
+    resolutions: tuple[Resolution, ...]
+    rationale: str
+    member: Member | None = None
+    history: tuple[Claim, ...] = ()
+    not_accepted: tuple[Mapping, ...] = ()
+    #: the claim's plain data (what ``changes`` edit)
+    claim_data: Mapping = field(default_factory=dict, compare=False, hash=False)
+    lines: dict[str, int] = field(default_factory=dict, compare=False, hash=False)
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def _line_of(d: Any, key: str, default: int = 0) -> int:
+    fn = getattr(d, "line_of", None)
+    return fn(key) if fn else getattr(d, "line", default)
+
+
+class _Loader:
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def err(self, line: int, message: str) -> ContentError:
+        return ContentError(self.path, line, message)
+
+    def mapping(self, value: Any, line: int, what: str) -> Mapping:
+        if not isinstance(value, Mapping):
+            raise self.err(line, f"{what} must be a mapping")
+        return value
+
+    def text(self, d: Mapping, key: str, what: str) -> str:
+        value = d.get(key)
+        if not isinstance(value, str) or not value.strip():
+            raise self.err(_line_of(d, key), f"{what} must be a non-empty string")
+        return value.strip()
+
+    def check_keys(self, d: Mapping, allowed, what: str) -> None:
+        for key in d:
+            if key not in allowed:
+                raise self.err(_line_of(d, key), f"{what}: unknown key '{key}' (allowed: {', '.join(sorted(allowed))})")
+
+    def values(self, node: Any, line: int, what: str) -> None:
+        """Check dates, amounts and units anywhere in claim-shaped data, naming the line at fault."""
+        if isinstance(node, Mapping):
+            for key, value in node.items():
+                kline = _line_of(node, key, line)
+                try:
+                    if key in DATE_KEYS and value is not None:
+                        parse_date(value)
+                    elif key in MONEY_KEYS and value is not None:
+                        money(value)
+                    elif key == "units":
+                        if isinstance(value, bool) or int(value) != value:
+                            raise ValueError(f"units must be a whole number: {value!r}")
+                except (ValueError, TypeError) as exc:
+                    raise self.err(kline, f"{what}: {key}: {exc}") from None
+                self.values(value, kline, what)
+        elif isinstance(node, list):
+            for item in node:
+                self.values(item, getattr(item, "line", line), what)
+
+    def claim(self, value: Any, line: int, what: str) -> Claim:
+        data = self.mapping(value, line, what)
+        self.values(data, line, what)
+        lines = data.get("lines")
+        if not isinstance(lines, list) or not all(isinstance(x, Mapping) for x in lines):
+            raise self.err(_line_of(data, "lines", line), f"{what}: lines must be a list of service lines")
+        try:
+            return Claim.from_dict(data)
+        except (ValueError, TypeError, AttributeError) as exc:
+            raise self.err(line, f"{what}: {exc}") from None
+
+    def member(self, value: Any, line: int, what: str) -> Member:
+        data = self.mapping(value, line, what)
+        self.values(data, line, what)
+        if not data.get("member_id"):
+            raise self.err(line, f"{what}: missing member_id")
+        try:
+            return Member.from_dict(data)
+        except (ValueError, TypeError, AttributeError) as exc:
+            raise self.err(line, f"{what}: {exc}") from None
+
+    def changes(self, value: Any, line: int, what: str) -> tuple[Change, ...]:
+        if not isinstance(value, list) or not value:
+            raise self.err(line, f"{what} must be a non-empty list of {{path, value}} edits")
+        out = []
+        for item in value:
+            iline = getattr(item, "line", line)
+            item = self.mapping(item, iline, f"{what} entry")
+            self.check_keys(item, {"path", "value", "remove"}, f"{what} entry")
+            path = item.get("path")
+            if not isinstance(path, str) or not PATH_RE.match(path):
+                raise self.err(iline, f"{what}: path {path!r} must be dotted names and positions, "
+                                      "e.g. lines.2.modifiers")
+            remove = bool(item.get("remove", False))
+            if not remove and "value" not in item:
+                raise self.err(iline, f"{what}: {path}: give a value (or remove: true)")
+            self.values({path.rsplit(".", 1)[-1]: item.get("value")}, iline, what)
+            out.append(Change(path=path, value=item.get("value"), remove=remove, line=iline))
+        return tuple(out)
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Load and validate one scenario file; raise ContentError naming ``file:line`` on any problem."""
+    from app.content.yamlmarks import load_yaml
+
+    path = Path(path)
+    spath = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ContentError(spath, 0, f"cannot read file: {exc}") from exc
+    try:
+        data = load_yaml(text, spath)
+    except ValueError as exc:  # a date-shaped scalar that is not a real date, e.g. 2026-13-10
+        raise ContentError(spath, _bad_date_line(text), f"not a real date: {exc}") from None
+    r = _Loader(spath)
+    if data is None:
+        raise r.err(1, "the file is empty")
+    root = r.mapping(data, 1, "a scenario file")
+    r.check_keys(root, TOP_KEYS, "scenario")
+    for key, required in TOP_KEYS.items():
+        if required and key not in root:
+            raise r.err(getattr(root, "line", 1), f"missing required field '{key}'")
+    line = lambda key: _line_of(root, key)  # noqa: E731
+
+    if root["kind"] != "scenario":
+        raise r.err(line("kind"), f"kind must be 'scenario', not {root['kind']!r}")
+    slug = r.text(root, "slug", "slug")
+    if not SLUG_RE.match(slug):
+        raise r.err(line("slug"), f"slug '{slug}' must be lowercase letters, digits and single hyphens")
+    if slug != path.stem:
+        raise r.err(line("slug"), f"slug '{slug}' must equal the file name '{path.stem}'")
+    title = r.text(root, "title", "title")
+    payer = r.text(root, "payer", "payer")
+    if not SLUG_RE.match(payer):
+        raise r.err(line("payer"), f"payer must be a payer file slug, not {payer!r}")
+    try:
+        today = parse_date(root["today"])
+    except ValueError as exc:
+        raise r.err(line("today"), f"today: {exc}") from None
+    if today is None:
+        raise r.err(line("today"), "today must be a date (YYYY-MM-DD)")
+    difficulty = root["difficulty"]
+    if difficulty not in (1, 2, 3) or isinstance(difficulty, bool):
+        raise r.err(line("difficulty"), "difficulty must be 1, 2 or 3")
+    encounter = r.text(root, "encounter", "encounter")
+    rationale = r.text(root, "rationale", "rationale")
+
+    claim_data = r.mapping(root["claim"], line("claim"), "claim")
+    claim = r.claim(claim_data, line("claim"), "claim")
+    member = r.member(root["member"], line("member"), "member") if "member" in root else None
+    history: list[Claim] = []
+    if "history" in root:
+        if not isinstance(root["history"], list):
+            raise r.err(line("history"), "history must be a list of claims")
+        for n, item in enumerate(root["history"], 1):
+            history.append(r.claim(item, getattr(item, "line", line("history")), f"history claim {n}"))
+
+    exp = r.mapping(root["expected"], line("expected"), "expected")
+    r.check_keys(exp, EXPECTED_KEYS, "expected")
+    status = exp.get("status")
+    if status not in STATUSES:
+        raise r.err(_line_of(exp, "status"), f"expected.status must be one of {', '.join(STATUSES)}")
+    carcs = exp.get("carcs", [])
+    if not isinstance(carcs, list):
+        raise r.err(_line_of(exp, "carcs"), "expected.carcs must be a list of CARC numbers (quoted)")
+    for c in carcs:
+        if not isinstance(c, str) or c not in CARC_TEXT:
+            raise r.err(_line_of(exp, "carcs"), f"expected.carcs: {c!r} is not a CARC this engine uses "
+                                                "(quote numbers: \"45\")")
+    causes = exp.get("causes")
+    if not isinstance(causes, list) or not causes:
+        raise r.err(_line_of(exp, "causes", line("expected")), "expected.causes must list at least one cause id")
+    for c in causes:
+        if c not in CAUSES:
+            raise r.err(_line_of(exp, "causes"), f"expected.causes: unknown cause {c!r}")
+    paid = None
+    if "paid" in exp:
+        try:
+            paid = money(exp["paid"])
+        except ValueError as exc:
+            raise r.err(_line_of(exp, "paid"), f"expected.paid: {exc}") from None
+    expected = Expected(status=status, carcs=tuple(carcs), causes=tuple(causes), paid=paid,
+                        line=line("expected"))
+
+    if not isinstance(root["resolutions"], list) or not root["resolutions"]:
+        raise r.err(line("resolutions"), "resolutions must list at least one accepted resolution")
+    resolutions = []
+    for item in root["resolutions"]:
+        rline = getattr(item, "line", line("resolutions"))
+        res = r.mapping(item, rline, "resolution")
+        r.check_keys(res, RESOLUTION_KEYS, "resolution")
+        action = res.get("action")
+        if action not in ACTIONS:
+            raise r.err(_line_of(res, "action", rline), f"resolution action {action!r} must be one of "
+                                                        f"{', '.join(ACTIONS)}")
+        rat = r.text(res, "rationale", "resolution rationale")
+        changes = r.changes(res["changes"], _line_of(res, "changes"), "changes") if "changes" in res else ()
+        evidence = r.changes(res["evidence"], _line_of(res, "evidence"), "evidence") if "evidence" in res else ()
+        if action == RESUBMIT and not changes:
+            raise r.err(rline, "a resubmit-corrected resolution must list the corrected fields in 'changes'")
+        if changes and action not in (RESUBMIT, BILL_OTHER_PAYER):
+            raise r.err(_line_of(res, "changes"), f"'changes' belong to resubmit-corrected or bill-other-payer, "
+                                                  f"not {action}")
+        if evidence and action != APPEAL:
+            raise r.err(_line_of(res, "evidence"), "'evidence' belongs to an appeal")
+        other = r.member(res["member"], _line_of(res, "member"), "resolution member") if "member" in res else None
+        rtoday = None
+        if "today" in res:
+            try:
+                rtoday = parse_date(res["today"])
+            except ValueError as exc:
+                raise r.err(_line_of(res, "today"), f"resolution today: {exc}") from None
+        resolutions.append(Resolution(action=action, rationale=rat, line=rline, changes=changes,
+                                      evidence=evidence, payer=str(res.get("payer", "") or ""),
+                                      member=other, today=rtoday))
+    not_accepted = tuple(root.get("not_accepted") or ())
+    for item in not_accepted:
+        iline = getattr(item, "line", line("not_accepted"))
+        na = r.mapping(item, iline, "not_accepted entry")
+        r.check_keys(na, {"action", "why", "changes"}, "not_accepted entry")
+        if na.get("action") not in ACTIONS:
+            raise r.err(iline, f"not_accepted action {na.get('action')!r} must be one of {', '.join(ACTIONS)}")
+        r.text(na, "why", "not_accepted why")
+
+    return Scenario(path=spath, slug=slug, title=title, payer=payer, today=today, difficulty=difficulty,
+                    encounter=encounter, claim=claim, expected=expected, resolutions=tuple(resolutions),
+                    rationale=rationale, member=member, history=tuple(history), not_accepted=not_accepted,
+                    claim_data=_plain(claim_data), lines={k: line(k) for k in root})
+
+
+def _bad_date_line(text: str) -> int:
+    """Line of the first date-shaped scalar YAML cannot turn into a date (0 if none is found)."""
+    import yaml
+    from yaml.nodes import MappingNode, ScalarNode, SequenceNode
+
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError:
+        return 0
+    stack = [root] if root is not None else []
+    while stack:
+        node = stack.pop(0)
+        if isinstance(node, ScalarNode):
+            if node.tag == "tag:yaml.org,2002:timestamp":
+                try:
+                    yaml.SafeLoader("").construct_yaml_timestamp(node)
+                except ValueError:
+                    return node.start_mark.line + 1
+        elif isinstance(node, SequenceNode):
+            stack.extend(node.value)
+        elif isinstance(node, MappingNode):
+            for k, v in node.value:
+                stack.extend((k, v))
+    return 0
+
+
+def _plain(node: Any) -> Any:
+    """Plain dicts and lists (drop the line bookkeeping) so edits can copy them freely."""
+    if isinstance(node, Mapping):
+        return {k: _plain(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_plain(v) for v in node]
+    return node
+
+
+def load_scenarios(directory: str | Path) -> list[Scenario]:
+    """Every scenario file in ``directory`` (sorted by name); raises the first ContentError found."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise ContentError(str(directory), 0, "scenario directory not found")
+    return [load_scenario(p) for p in sorted(directory.glob("*.yml"))]
+
+
+# --------------------------------------------------------------------------- applying answers
+
+
+def apply_changes(data: Mapping, changes: tuple[Change, ...] | list[Change]) -> dict:
+    """A copy of claim data with the edits applied (list positions count from 1; n+1 appends)."""
+    out = copy.deepcopy(dict(data))
+    for ch in changes:
+        parts = ch.path.split(".")
+        node: Any = out
+        for i, part in enumerate(parts):
+            last = i == len(parts) - 1
+            if isinstance(node, list):
+                if not part.isdigit():
+                    raise ValueError(f"{ch.path}: '{part}' must be a position (1, 2, ...)")
+                pos = int(part) - 1
+                if pos > len(node):
+                    raise ValueError(f"{ch.path}: position {part} is past the end (has {len(node)})")
+                if last:
+                    if ch.remove:
+                        node.pop(pos)
+                    elif pos == len(node):
+                        node.append(copy.deepcopy(ch.value))
+                    else:
+                        node[pos] = copy.deepcopy(ch.value)
+                else:
+                    if pos == len(node):
+                        node.append({})
+                    node = node[pos]
+            else:
+                if not isinstance(node, dict):
+                    raise ValueError(f"{ch.path}: '{part}' is inside a value that is not a mapping")
+                if last:
+                    if ch.remove:
+                        node.pop(part, None)
+                    else:
+                        node[part] = copy.deepcopy(ch.value)
+                else:
+                    node = node.setdefault(part, [] if parts[i + 1].isdigit() else {})
+    return out
+
+
+def _payer_for(scenario_member: Member | None, payer: PayerProfile) -> PayerProfile:
+    return payer.with_members(scenario_member) if scenario_member else payer
+
+
+def run_scenario(scenario: Scenario, payers: Mapping[str, PayerProfile], codes: Any) -> Remittance:
+    """The remittance for the claim as first submitted."""
+    payer = _payer_for(scenario.member, payers[scenario.payer])
+    return adjudicate(scenario.claim, payer, scenario.today, codes, history=scenario.history)
+
+
+def run_resolution(scenario: Scenario, resolution: Resolution, payers: Mapping[str, PayerProfile], codes: Any,
+                   first: Remittance | None = None, changes: tuple[Change, ...] | None = None) -> Remittance | None:
+    """Adjudicate what a resolution sends back (None for actions that send no claim).
+
+    ``changes`` lets a grader try a student's own edits in place of the resolution's.
+    """
+    today = resolution.today or scenario.today
+    if resolution.action == RESUBMIT:
+        if first is None:
+            first = run_scenario(scenario, payers, codes)
+        history = scenario.history + (() if first.status == REJECTED else (scenario.claim,))
+        edits = changes if changes is not None else resolution.changes
+        data = apply_changes(scenario.claim_data, edits)
+        if "receipt_date" not in {c.path for c in edits}:
+            data["receipt_date"] = today.isoformat()  # the corrected claim arrives today
+        payer = _payer_for(scenario.member, payers[scenario.payer])
+        return adjudicate(Claim.from_dict(data), payer, today, codes, history=history)
+    if resolution.action == APPEAL and resolution.evidence:
+        data = apply_changes(scenario.claim_data, resolution.evidence)
+        payer = _payer_for(scenario.member, payers[scenario.payer])
+        return adjudicate(Claim.from_dict(data), payer, today, codes, history=scenario.history)
+    if resolution.action == BILL_OTHER_PAYER and resolution.payer:
+        data = apply_changes(scenario.claim_data, resolution.changes) if resolution.changes else \
+            copy.deepcopy(dict(scenario.claim_data))
+        data["receipt_date"] = today.isoformat()
+        payer = _payer_for(resolution.member, payers[resolution.payer])
+        return adjudicate(Claim.from_dict(data), payer, today, codes)
+    return None
+
+
+# --------------------------------------------------------------------------- checking
+
+
+def check_scenario(scenario: Scenario, payers: Mapping[str, PayerProfile], codes: Any) -> list[str]:
+    """Problems with a scenario, each ``file:line: message`` (empty when the scenario is sound).
+
+    The claim as first submitted must produce the expected status, CARCs (and paid amount); every
+    expected cause must show up as one of its CARCs; every resubmitted correction (and any checked
+    appeal or other-payer bill) must come back paid.
+    """
+    problems: list[str] = []
+
+    def problem(line: int, message: str) -> None:
+        problems.append(f"{scenario.path}:{line}: {message}")
+
+    if scenario.payer not in payers:
+        problem(scenario.lines.get("payer", 0), f"unknown payer '{scenario.payer}' "
+                                                f"(known: {', '.join(sorted(payers))})")
+        return problems
+    first = run_scenario(scenario, payers, codes)
+    exp = scenario.expected
+    got = _describe(first)
+    if first.status != exp.status:
+        problem(exp.line, f"expected status {exp.status}, the payer answers {got}")
+    if set(first.carcs) != set(exp.carcs):
+        problem(exp.line, f"expected CARCs {sorted(exp.carcs, key=int)}, the payer answers {got}")
+    if exp.paid is not None and first.paid != exp.paid:
+        problem(exp.line, f"expected paid {exp.paid}, the payer pays {first.paid}")
+    for cause in exp.causes:
+        carcs, _words = CAUSES[cause]
+        if cause == "none":
+            if first.status != PAID or any(x.denied for x in first.lines):
+                problem(exp.line, f"cause 'none' but the claim is {first.status}")
+        elif not set(carcs) & set(first.carcs):
+            problem(exp.line, f"cause '{cause}' shows up as CARC {'/'.join(carcs)}, not on this remittance")
+
+    for res in scenario.resolutions:
+        if res.payer and res.payer not in payers:
+            problem(res.line, f"resolution: unknown payer '{res.payer}'")
+            continue
+        try:
+            again = run_resolution(scenario, res, payers, codes, first=first)
+        except (ValueError, KeyError, TypeError) as exc:
+            problem(res.line, f"{res.action}: cannot apply the changes: {exc}")
+            continue
+        if again is not None and again.status != PAID:
+            problem(res.line, f"{res.action}: the corrected claim should be paid, the payer answers {_describe(again)}")
+    return problems
+
+
+def _describe(remit: Remittance) -> str:
+    parts = [remit.status]
+    if remit.rejections:
+        parts.append("; ".join(m.message for m in remit.rejections))
+    else:
+        parts.append(", ".join(str(a) for a in remit.adjustments) or "no adjustments")
+        denials = [e for x in remit.lines if x.denied for e in x.explanations]
+        parts.extend(remit.explanations[:1] if not denials else denials[:2])
+    return " — ".join(parts)

@@ -1,0 +1,341 @@
+"""Claim engine, line edits: code dates, age/sex, modifiers, POS, coverage, duplicates, pairs, units, auth."""
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from app.claims import Claim, adjudicate  # noqa: E402
+from app.claims.samples import claim_data, sample_codes, sample_payer  # noqa: E402
+
+AS_OF = dt.date(2026, 3, 25)
+CODES = sample_codes()
+PAYER = sample_payer()
+NO_ROSTER = sample_payer(members=[])  # for old dates of service, before the sample member's coverage
+DOS = "2026-03-10"
+JANE = {"name": "Doe, Jane", "birth_date": "1970-04-15", "sex": "F"}
+
+
+def line(code, modifiers=(), pointers=("A",), charge="100.00", units=1, **extra):
+    return {"date_of_service": DOS, "code": code, "modifiers": list(modifiers), "pointers": list(pointers),
+            "charge": charge, "units": units, **extra}
+
+
+def claim(*lines, dx=("M17.11",), **fields):
+    return Claim.from_dict(claim_data(lines=list(lines), diagnoses=list(dx), **fields))
+
+
+def run(c, payer=PAYER, history=(), as_of=AS_OF):
+    return adjudicate(c, payer, as_of, CODES, history=history)
+
+
+def denial(remit, n=1):
+    """(rule id, 'GROUP-CARC') of line n."""
+    x = remit.lines[n - 1]
+    return x.denied_by, (f"{x.adjustments[0].group}-{x.adjustments[0].carc}" if x.denied else None)
+
+
+# ----------------------------------------------------------------------------- code valid on DOS (146/181/182)
+
+
+def test_diagnosis_not_yet_valid_on_the_date_of_service_is_co146():
+    # E66.811 took effect 2024-10-01
+    c = claim(line("99213", pointers=("A",)) | {"date_of_service": "2024-09-20"}, dx=("E66.811",),
+              receipt_date="2024-09-25")
+    remit = run(c, payer=NO_ROSTER, as_of=dt.date(2024, 9, 30))
+    assert denial(remit) == ("code-dates", "CO-146")
+    assert "M76" in remit.rarcs
+
+
+def test_same_diagnosis_after_its_effective_date_passes_the_edit():
+    c = claim(line("99213"), dx=("E66.811",))
+    assert run(c).lines[0].denied_by is None
+
+
+def test_procedure_not_yet_valid_is_co181_and_retired_procedure_too():
+    day = {"date_of_service": "2023-12-15"}
+    c = claim(line("99213") | day, line("G2211") | day, receipt_date="2024-01-05")
+    remit = run(c, payer=NO_ROSTER, as_of=dt.date(2024, 1, 10))
+    assert denial(remit, 1) == (None, None)
+    assert denial(remit, 2) == ("code-dates", "CO-181")
+    assert remit.status == "partially_paid"
+    assert denial(run(claim(line("99201")))) == ("code-dates", "CO-181")   # retired in 2021
+
+
+def test_modifier_not_yet_valid_is_co182():
+    c = claim(line("99213", modifiers=("FS",)) | {"date_of_service": "2021-11-02"}, receipt_date="2021-11-20")
+    assert denial(run(c, payer=NO_ROSTER, as_of=dt.date(2021, 11, 30))) == ("code-dates", "CO-182")
+
+
+# ----------------------------------------------------------------------------- age and sex (6, 7, 9, 10)
+
+
+def test_procedure_for_the_other_sex_is_co7():
+    c = claim(line("55700"), dx=("N40.0",), patient={**JANE, "sex": "F"})
+    assert denial(run(c))[1] in ("CO-7", "CO-10")  # both conflict; the procedure edit runs first
+    assert denial(run(c)) == ("procedure-sex", "CO-7")
+    assert denial(run(claim(line("57452"), patient=JANE))) == (None, None)
+
+
+def test_male_patient_with_a_female_procedure_is_co7():
+    assert denial(run(claim(line("57452"), patient={**JANE, "sex": "M"}))) == ("procedure-sex", "CO-7")
+
+
+def test_preventive_visit_outside_its_age_band_is_co6():
+    assert denial(run(claim(line("99397"), dx=("I10",)))) == ("procedure-age", "CO-6")  # 55-year-old, 65+ code
+    assert denial(run(claim(line("99396"), dx=("I10",)))) == (None, None)
+
+
+def test_maternity_diagnosis_for_a_male_is_co10():
+    remit = run(claim(line("99213"), dx=("Z34.00",), patient={**JANE, "sex": "M"}))
+    assert denial(remit) == ("diagnosis-sex", "CO-10")
+
+
+def test_prostate_diagnosis_for_a_female_is_co10():
+    assert denial(run(claim(line("99213"), dx=("N40.0",)))) == ("diagnosis-sex", "CO-10")
+
+
+def test_maternity_diagnosis_outside_the_age_range_is_co9():
+    old = {**JANE, "birth_date": "1955-01-01"}
+    remit = run(claim(line("99213"), dx=("O80",)), payer=sample_payer(members=[]))
+    assert denial(remit) == (None, None)  # 56-year-old: inside the practice range 9-64
+    remit = run(claim(line("99213"), dx=("O80",), patient=old), payer=sample_payer(members=[]))
+    assert denial(remit) == ("diagnosis-age", "CO-9")
+
+
+def test_newborn_code_for_an_adult_is_co9():
+    assert denial(run(claim(line("99213"), dx=("P07.30",)))) == ("diagnosis-age", "CO-9")
+
+
+def test_unpointed_diagnosis_does_not_trigger_age_or_sex_edits():
+    c = claim(line("99213", pointers=("A",)), dx=("I10", "N40.0"))
+    assert denial(run(c)) == (None, None)
+
+
+# ----------------------------------------------------------------------------- modifiers (4)
+
+
+def test_modifier_25_on_a_procedure_is_co4():
+    assert denial(run(claim(line("20610", modifiers=("25", "RT"))))) == ("modifier-fit", "CO-4")
+
+
+def test_required_laterality_modifier_missing_is_co4_and_present_passes():
+    remit = run(claim(line("20610")))
+    assert denial(remit) == ("modifier-fit", "CO-4")
+    assert "RT" in remit.lines[0].explanations[0]
+    assert denial(run(claim(line("20610", modifiers=("LT",))))) == (None, None)
+
+
+@pytest.mark.parametrize("mods", [("RT", "LT"), ("26", "TC")])
+def test_contradictory_modifier_pairs_are_co4(mods):
+    assert denial(run(claim(line("20610", modifiers=mods))))[1] == "CO-4"
+
+
+def test_modifier_required_only_at_some_places_of_service():
+    payer = sample_payer(required_modifiers=[{"codes": ["99213"], "places_of_service": ["10"],
+                                              "one_of": ["95"]}])
+    assert denial(run(claim(line("99213")), payer=payer)) == (None, None)
+    assert denial(run(claim(line("99213"), place_of_service="10"), payer=payer)) == ("modifier-fit", "CO-4")
+    assert denial(run(claim(line("99213", modifiers=("95",)), place_of_service="10"), payer=payer)) == (None, None)
+
+
+# ----------------------------------------------------------------------------- place of service (5)
+
+
+def test_emergency_visit_billed_at_the_office_is_co5():
+    assert denial(run(claim(line("99283"), dx=("J02.9",)))) == ("pos-fit", "CO-5")
+    assert denial(run(claim(line("99283"), dx=("J02.9",), place_of_service="23"))) == (None, None)
+
+
+def test_office_visit_code_at_inpatient_pos_is_co5():
+    assert denial(run(claim(line("99213"), place_of_service="21"))) == ("pos-fit", "CO-5")
+
+
+# ----------------------------------------------------------------------------- coverage (96, 204, 167, 50/11)
+
+
+def test_non_covered_service_is_co96_n130_when_the_provider_is_liable():
+    remit = run(claim(line("15780")))
+    assert denial(remit) == ("non-covered", "CO-96")
+    assert remit.rarcs == ("N130",)
+
+
+@pytest.mark.parametrize("mod", ["GA", "GY"])
+def test_non_covered_service_with_advance_notice_or_statutory_exclusion_is_pr96(mod):
+    assert denial(run(claim(line("15780", modifiers=(mod,)))))[1] == "PR-96"
+
+
+def test_non_covered_is_pr96_when_the_payer_makes_the_patient_liable():
+    assert denial(run(claim(line("15780")), payer=sample_payer(non_covered_liability="patient")))[1] == "PR-96"
+
+
+def test_code_missing_from_the_fee_schedule_is_co96_unless_priced_from_charge():
+    payer = sample_payer(fee_schedule={"99213": "90.00"})
+    assert denial(run(claim(line("96372")), payer=payer)) == ("non-covered", "CO-96")
+    payer = sample_payer(fee_schedule={"99213": "90.00"}, unlisted_percent_of_charge=40)
+    remit = run(claim(line("96372", charge="50.00")), payer=payer)
+    assert remit.lines[0].allowed == Decimal("20.00")
+
+
+def test_unpriced_code_stays_co96_even_when_the_payer_makes_patients_liable_for_exclusions():
+    payer = sample_payer(fee_schedule={"99213": "90.00"}, non_covered_liability="patient")
+    assert denial(run(claim(line("96372")), payer=payer))[1] == "CO-96"
+
+
+def test_plan_exclusion_is_pr204_n130():
+    members = [{"member_id": "AB123456", "name": "Doe, Jane", "birth_date": "1970-04-15", "plan": "Bronze"}]
+    remit = run(claim(line("97110")), payer=sample_payer(members=members))
+    assert denial(remit) == ("plan-exclusion", "PR-204")
+    assert "N130" in remit.rarcs
+    assert denial(run(claim(line("97110")))) == (None, None)  # Gold plan covers it
+
+
+def test_non_covered_first_diagnosis_is_co167():
+    assert denial(run(claim(line("11102"), dx=("Z41.1",)))) == ("non-covered-diagnosis", "CO-167")
+    assert denial(run(claim(line("11102", pointers=("A", "B")), dx=("L82.1", "Z41.1")))) == (None, None)
+
+
+def test_diagnosis_not_on_the_coverage_list_is_co50_for_a_necessity_payer():
+    assert denial(run(claim(line("83036"), dx=("I10",)))) == ("medical-necessity", "CO-50")
+    assert denial(run(claim(line("83036", pointers=("A", "B")), dx=("I10", "E11.9")))) == (None, None)
+    assert denial(run(claim(line("83036"), dx=("R73.03",)))) == (None, None)   # R73 prefix
+
+
+def test_diagnosis_not_on_the_coverage_list_is_co11_for_a_coding_payer():
+    payer = sample_payer(medical_necessity={"carc": "11", "rules": [{"procedures": ["83036"],
+                                                                     "diagnoses": ["E11"]}]})
+    assert denial(run(claim(line("83036"), dx=("I10",)), payer=payer)) == ("medical-necessity", "CO-11")
+
+
+def test_necessity_denial_with_advance_notice_is_pr50():
+    assert denial(run(claim(line("83036", modifiers=("GA",)), dx=("I10",))))[1] == "PR-50"
+
+
+def test_pointer_decides_which_diagnosis_supports_the_line():
+    # E11.9 is on the claim but line 1 points only at I10
+    assert denial(run(claim(line("83036", pointers=("A",)), dx=("I10", "E11.9"))))[1] == "CO-50"
+
+
+# ----------------------------------------------------------------------------- duplicates (18)
+
+
+def test_exact_duplicate_line_on_the_same_claim_is_co18():
+    remit = run(claim(line("99213"), line("99213")))
+    assert denial(remit, 1) == (None, None)
+    assert denial(remit, 2) == ("duplicate", "CO-18")
+    assert remit.status == "partially_paid"
+
+
+def test_repeat_modifier_or_another_day_is_not_a_duplicate():
+    assert denial(run(claim(line("97110"), line("97110", modifiers=("76",)))), 2) == (None, None)
+    assert denial(run(claim(line("99213"), line("99213") | {"date_of_service": "2026-03-11"})), 2) == (None, None)
+
+
+def test_claim_already_processed_is_co18():
+    first = claim(line("99213"))
+    remit = run(claim(line("99213"), claim_id="CLM-1002"), history=[first])
+    assert remit.status == "denied" and remit.carcs == ("18",)
+    assert "CLM-1001" in remit.lines[0].explanations[0]
+
+
+def test_replacement_of_the_processed_claim_is_not_a_duplicate():
+    first = claim(line("99213"))
+    fixed = claim(line("99213"), frequency_code="7", original_claim_ref="CLM-1001")
+    assert run(fixed, history=[first]).status == "paid"
+
+
+def test_a_rejected_prior_claim_was_never_processed():
+    first = claim(line("99213"))
+    rejected = run(claim(line("99213"), place_of_service="99"))
+    assert rejected.status == "rejected"
+    assert run(first, history=[(first, rejected)]).status == "paid"
+
+
+# ----------------------------------------------------------------------------- pair edits (97)
+
+
+def test_indicator_0_pair_denies_column_2_even_with_59():
+    remit = run(claim(line("20611", modifiers=("RT",)), line("76942", modifiers=("59",))))
+    assert denial(remit, 1) == (None, None)
+    assert denial(remit, 2) == ("pair-edit", "CO-97")
+    assert remit.lines[1].adjustments[0].rarc == ("M80",)
+    assert "no modifier" in remit.lines[1].explanations[0]
+
+
+def test_indicator_1_pair_without_modifier_is_co97_m80():
+    remit = run(claim(line("17000"), line("11102")))
+    assert denial(remit, 2) == ("pair-edit", "CO-97")
+
+
+@pytest.mark.parametrize("mod", ["59", "XS", "XE", "XP", "XU"])
+def test_indicator_1_pair_with_a_distinct_service_modifier_is_paid(mod):
+    remit = run(claim(line("17000"), line("11102", modifiers=(mod,))))
+    assert remit.status == "paid"
+
+
+def test_em_bundled_with_a_procedure_needs_25_not_59():
+    assert denial(run(claim(line("20610", modifiers=("RT",)), line("99213"))), 2)[1] == "CO-97"
+    assert denial(run(claim(line("20610", modifiers=("RT",)), line("99213", modifiers=("59",)))), 2)[1] == "CO-97"
+    assert run(claim(line("20610", modifiers=("RT",)), line("99213", modifiers=("25",)))).status == "paid"
+
+
+def test_pair_edit_only_on_the_same_day():
+    remit = run(claim(line("17000"), line("11102") | {"date_of_service": "2026-03-11"}))
+    assert remit.status == "paid"
+
+
+def test_pair_edit_ignores_a_column_1_line_already_denied():
+    # column 1 line is an exact duplicate of nothing, but denied for missing laterality first
+    remit = run(claim(line("20611"), line("76942")))
+    assert denial(remit, 1)[1] == "CO-4"
+    assert denial(remit, 2) == (None, None)
+
+
+# ----------------------------------------------------------------------------- unit limits (151)
+
+
+def test_units_over_the_daily_limit_are_co151_n362():
+    remit = run(claim(line("97110", units=5)))
+    assert denial(remit) == ("unit-limit", "CO-151")
+    assert remit.rarcs == ("N362",)
+    assert run(claim(line("97110", units=4))).status == "paid"
+
+
+def test_units_add_up_across_lines_of_the_same_day():
+    remit = run(claim(line("97110", units=3), line("97110", modifiers=("76",), units=2)))
+    assert denial(remit, 1) == (None, None)
+    assert denial(remit, 2) == ("unit-limit", "CO-151")
+
+
+# ----------------------------------------------------------------------------- prior authorization (197)
+
+
+def test_service_on_the_auth_list_without_a_number_is_co197():
+    assert denial(run(claim(line("72148"), dx=("M54.50",)))) == ("prior-auth", "CO-197")
+
+
+def test_auth_number_in_box_23_or_on_the_line_passes():
+    assert run(claim(line("72148"), dx=("M54.50",), prior_auth="PA-1")).status == "paid"
+    assert run(claim(line("72148", prior_auth="PA-1"), dx=("M54.50",))).status == "paid"
+
+
+def test_auth_number_must_match_an_approval_on_file_when_the_payer_lists_them():
+    members = [{"member_id": "AB123456", "name": "Doe, Jane", "birth_date": "1970-04-15", "plan": "Gold",
+                "authorizations": [{"number": "PA-77", "codes": ["72148"], "start": "2026-03-01",
+                                    "end": "2026-03-31"}]}]
+    payer = sample_payer(members=members)
+    assert run(claim(line("72148"), dx=("M54.50",), prior_auth="PA-77"), payer=payer).status == "paid"
+    assert denial(run(claim(line("72148"), dx=("M54.50",), prior_auth="PA-78"), payer=payer))[1] == "CO-197"
+
+
+def test_a_line_reports_only_the_first_rule_that_denies_it():
+    # missing laterality (4) and over the unit limit (151): the earlier rule wins
+    remit = run(claim(line("20610", units=3)))
+    assert remit.lines[0].carcs == ("4",)

@@ -1,0 +1,240 @@
+"""Claim engine, pricing: fee schedule, CO-45, deductible, coinsurance, copay, MPR; statuses; payer files."""
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from app.claims import Claim, adjudicate, load_payer, load_payers  # noqa: E402
+from app.claims.payer import PayerError  # noqa: E402
+from app.claims.samples import claim_data, sample_claim, sample_codes, sample_payer  # noqa: E402
+
+AS_OF = dt.date(2026, 3, 25)
+CODES = sample_codes()
+PAYERS_DIR = ROOT / "content" / "payers"
+D = Decimal
+
+
+def line(code, modifiers=(), charge="100.00", units=1, pointers=("A",), dos="2026-03-10"):
+    return {"date_of_service": dos, "code": code, "modifiers": list(modifiers), "pointers": list(pointers),
+            "charge": charge, "units": units}
+
+
+def run(c=None, payer=None, **kw):
+    return adjudicate(c or sample_claim(), payer or sample_payer(), AS_OF, CODES, **kw)
+
+
+def adj(remit_line):
+    return [str(a) for a in remit_line.adjustments]
+
+
+def balanced(remit) -> bool:
+    return remit.total_charge == remit.paid + sum((a.amount for a in remit.adjustments), D("0"))
+
+
+def test_clean_claim_is_paid_to_the_cent():
+    """$500 deductible with $450 met, 20% coinsurance, fee schedule below the charges."""
+    remit = run()
+    assert remit.status == "paid"
+    l1, l2, l3, l4 = remit.lines
+    # 99214: allowed 126.00; the last $50 of deductible, then 20% of 76.00
+    assert adj(l1) == ["CO-45 74.00", "PR-1 50.00", "PR-2 15.20"]
+    assert (l1.allowed, l1.paid) == (D("126.00"), D("60.80"))
+    # 20610: allowed 60.00, deductible now met
+    assert adj(l2) == ["CO-45 90.00", "PR-2 12.00"] and l2.paid == D("48.00")
+    # J3301 x 4 units at 1.80
+    assert adj(l3) == ["CO-45 32.80", "PR-2 1.44"] and l3.paid == D("5.76")
+    assert adj(l4) == ["CO-45 16.00", "PR-2 2.80"] and l4.paid == D("11.20")
+    assert remit.total_charge == D("420.00")
+    assert remit.allowed == D("207.20")
+    assert remit.paid == D("125.76")
+    assert remit.patient_responsibility == D("81.44")
+    assert balanced(remit)
+    assert "$50.00 applied to the deductible (PR-1)" in " ".join(l1.explanations)
+    assert "paid $125.76, patient owes $81.44" in remit.explanations[0]
+
+
+def test_deductible_not_met_at_all_takes_the_allowed_amounts_in_line_order():
+    payer = sample_payer(members=[{"member_id": "AB123456", "name": "Doe, Jane", "birth_date": "1970-04-15",
+                                   "plan": "Gold", "deductible_met": "0"}])
+    remit = run(payer=payer)
+    assert [x.paid for x in remit.lines] == [D("0.00"), D("0.00"), D("0.00"), D("0.00")]
+    assert remit.patient_responsibility == D("207.20")
+    assert remit.status == "paid"  # processed, applied to the deductible: not a denial
+
+
+def test_charge_below_the_fee_schedule_is_the_allowed_amount():
+    remit = run(Claim.from_dict(claim_data(lines=[line("99213", charge="80.00")], diagnoses=["I10"])))
+    assert remit.lines[0].allowed == D("80.00")
+    assert adj(remit.lines[0]) == ["PR-1 50.00", "PR-2 6.00"]
+
+
+def test_coinsurance_rounds_half_up():
+    payer = sample_payer(benefits={"deductible": "0", "coinsurance_percent": 25})
+    remit = run(Claim.from_dict(claim_data(lines=[line("99213", charge="10.10")], diagnoses=["I10"])), payer)
+    assert adj(remit.lines[0]) == ["PR-2 2.53"]  # 2.525 -> 2.53
+    assert remit.lines[0].paid == D("7.57")
+
+
+def test_copay_once_per_day_instead_of_deductible_and_coinsurance():
+    payer = sample_payer(benefits={"deductible": "500", "coinsurance_percent": 20,
+                                   "copay": {"amount": "30.00", "applies_to": ["99202-99215"]}})
+    c = Claim.from_dict(claim_data(lines=[line("99213", charge="150.00"), line("17000", charge="120.00"),
+                                          line("99214", charge="150.00", dos="2026-03-12")],
+                                   diagnoses=["L57.0"]))
+    remit = run(c, payer)
+    v1, proc, v2 = remit.lines
+    assert adj(v1) == ["CO-45 60.00", "PR-3 30.00"] and v1.paid == D("60.00")
+    assert adj(proc) == ["CO-45 59.00", "PR-1 50.00", "PR-2 2.20"] and proc.paid == D("8.80")
+    assert adj(v2) == ["CO-45 24.00", "PR-3 30.00"] and v2.paid == D("96.00")
+
+
+def test_copay_never_exceeds_the_allowed_amount():
+    payer = sample_payer(benefits={"copay": {"amount": "30.00", "applies_to": ["99213"]}})
+    remit = run(Claim.from_dict(claim_data(lines=[line("99213", charge="25.00")], diagnoses=["I10"])), payer)
+    assert adj(remit.lines[0]) == ["PR-3 25.00"] and remit.lines[0].paid == D("0.00")
+
+
+def test_preventive_service_without_cost_sharing():
+    payer = sample_payer(benefits={"deductible": "500", "coinsurance_percent": 20, "no_cost_share": ["99396"]})
+    remit = run(Claim.from_dict(claim_data(lines=[line("99396", charge="200.00")], diagnoses=["Z00.00"])), payer)
+    assert adj(remit.lines[0]) == ["CO-45 50.00"] and remit.lines[0].paid == D("150.00")
+
+
+def test_multiple_procedure_reduction_ranks_by_fee_and_reduces_the_second_with_co59():
+    c = Claim.from_dict(claim_data(diagnoses=["L57.0"], lines=[
+        line("17000", charge="100.00"),      # fee 61
+        line("11042", charge="200.00"),      # fee 124: ranked first despite its place
+        line("17003", charge="30.00", units=3),  # add-on, exempt
+    ]))
+    payer = sample_payer(benefits={"deductible": "0", "coinsurance_percent": 0})
+    remit = run(c, payer)
+    first, second, addon = remit.lines
+    assert second.allowed == D("124.00") and adj(second) == ["CO-45 76.00"]
+    assert first.allowed == D("30.50") and adj(first) == ["CO-45 39.00", "CO-59 30.50"]
+    assert addon.allowed == D("18.00") and adj(addon) == ["CO-45 12.00"]
+    assert "50%" in " ".join(first.explanations)
+    assert balanced(remit)
+
+
+def test_no_reduction_when_the_payer_has_none_or_on_different_days():
+    c = Claim.from_dict(claim_data(diagnoses=["L57.0"], lines=[line("17000"), line("11042", charge="200.00")]))
+    remit = run(c, sample_payer(multiple_procedure_reduction={"enabled": False}))
+    assert remit.lines[0].allowed == D("61.00")
+    c = Claim.from_dict(claim_data(diagnoses=["L57.0"], lines=[
+        line("17000"), line("11042", charge="200.00", dos="2026-03-11")]))
+    assert run(c).lines[0].allowed == D("61.00")
+
+
+def test_partially_paid_claim():
+    data = claim_data()
+    data["lines"][1]["modifiers"] = []  # knee injection without RT/LT: CO-4
+    remit = run(Claim.from_dict(data))
+    assert remit.status == "partially_paid"
+    assert [x.denied for x in remit.lines] == [False, True, False, False]
+    assert adj(remit.lines[1]) == ["CO-4 150.00"]
+    assert remit.lines[1].allowed == 0 and remit.lines[1].paid == 0
+    assert remit.paid == D("60.80") + D("5.76") + D("11.20")
+    assert "line(s) 2 denied" in remit.explanations[0]
+    assert balanced(remit)
+
+
+def test_every_line_denied_is_denied():
+    payer = sample_payer(members=[{"member_id": "AB123456", "name": "Doe, Jane", "birth_date": "1970-04-15",
+                                   "coverage_end": "2026-01-31"}])
+    remit = run(payer=payer)
+    assert remit.status == "denied" and remit.paid == 0 and balanced(remit)
+
+
+def test_adjudication_is_deterministic():
+    first = run()
+    for _ in range(3):
+        again = run()
+        assert again == first
+        assert again.to_dict() == first.to_dict()
+
+
+def test_plain_data_is_accepted_for_claim_payer_and_date():
+    from app.claims.samples import SAMPLE_PAYER
+
+    remit = adjudicate(claim_data(), SAMPLE_PAYER, "2026-03-25", CODES)
+    assert remit == run()
+
+
+def test_remittance_serialises_money_as_strings():
+    d = run().to_dict()
+    assert d["paid"] == "125.76" and d["lines"][0]["adjustments"][0] == {
+        "group": "CO", "carc": "45", "rarc": [], "amount": "74.00"}
+
+
+def test_default_code_set_is_loaded_lazily(monkeypatch):
+    import app.codes
+
+    monkeypatch.setattr(app.codes, "default_codeset", lambda: CODES, raising=False)
+    assert adjudicate(sample_claim(), sample_payer(), AS_OF).status == "paid"
+
+
+# ----------------------------------------------------------------------------- payer profile files
+
+
+def test_shipped_payer_profiles_load_and_say_they_are_practice_data():
+    payers = load_payers(PAYERS_DIR)
+    assert {"medicare-like", "commercial-ppo", "medicaid-like"} <= set(payers)
+    for p in payers.values():
+        assert "practice" in p.practice_data.lower() and "not" in p.practice_data.lower()
+        assert p.fee_schedule and p.members and p.pair_edits and p.unit_limits
+    assert payers["medicare-like"].timely_filing_days == 365
+    assert payers["commercial-ppo"].timely_filing_days == 180
+    assert payers["medicare-like"].member_id_ok("2KD7RW3HN41")
+    assert not payers["medicare-like"].member_id_ok("2KD7RW3HN4S")
+
+
+def test_shipped_payers_price_a_clean_visit():
+    payers = load_payers(PAYERS_DIR)
+    member = payers["medicare-like"].members["2KD7RW3HN41"]
+    c = Claim.from_dict(claim_data(
+        patient={"name": member.name, "birth_date": member.birth_date.isoformat(), "sex": member.sex},
+        coverage={"member_id": member.member_id}, diagnoses=["I10"], lines=[line("99213", charge="150.00")]))
+    remit = adjudicate(c, payers["medicare-like"], AS_OF, CODES)
+    assert remit.status == "paid"
+    assert adj(remit.lines[0]) == ["CO-45 61.00", "PR-2 17.80"] and remit.paid == D("71.20")
+
+
+def write(tmp_path, text, name="bad-payer"):
+    p = tmp_path / f"{name}.yml"
+    p.write_text(text, encoding="utf-8")
+    return p
+
+
+GOOD = """\
+slug: bad-payer
+name: Test
+practice_data: practice data, not real
+timely_filing_days: 90
+fee_schedule:
+  "99213": "90.00"
+"""
+
+
+def test_payer_loader_names_file_and_line(tmp_path):
+    assert load_payer(write(tmp_path, GOOD)).timely_filing_days == 90
+    with pytest.raises(PayerError, match=r"bad-payer.yml:6: field 'fee_schedule'"):
+        load_payer(write(tmp_path, GOOD.replace('"90.00"', "ninety")))
+    text = GOOD + "pair_edits:\n  - {column1: '1', column2: '2', modifier_indicator: 1}\n  - {column1: '1'}\n"
+    with pytest.raises(PayerError, match=r":9: field 'pair_edits': missing 'column2'"):
+        load_payer(write(tmp_path, text))
+    with pytest.raises(PayerError, match="must equal the file name"):
+        load_payer(write(tmp_path, GOOD, name="other"))
+    with pytest.raises(PayerError, match="missing required field 'timely_filing_days'"):
+        load_payer(write(tmp_path, GOOD.replace("timely_filing_days: 90\n", "")))
+    with pytest.raises(PayerError, match="practice_data must say"):
+        load_payer(write(tmp_path, GOOD.replace("practice data, not real", "our data")))
+    with pytest.raises(PayerError, match="YAML syntax"):
+        load_payer(write(tmp_path, GOOD + "  bad: [\n"))
