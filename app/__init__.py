@@ -52,7 +52,10 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from app.api import bp as api_bp
     from app.auth import bp as auth_bp
+    from app.cases import bp as cases_bp
+    from app.codebook import bp as codebook_bp
     from app.lessons import bp as lessons_bp
     from app.main import bp as main_bp
     from app.rolefit import bp as rolefit_bp
@@ -61,6 +64,9 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth_bp, url_prefix="/auth")
     app.register_blueprint(lessons_bp, url_prefix="/lessons")
     app.register_blueprint(rolefit_bp, url_prefix="/role-fit")
+    app.register_blueprint(codebook_bp, url_prefix="/codebook")
+    app.register_blueprint(cases_bp, url_prefix="/cases")
+    app.register_blueprint(api_bp, url_prefix="/api")
 
 
 def register_errorhandlers(app: Flask) -> None:

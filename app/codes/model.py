@@ -38,6 +38,15 @@ class Code:
     use_additional: tuple[str, ...] = field(default=())
     #: 7th-character table that applies to this code (own or inherited): ((char, meaning), ...)
     seventh_characters: tuple[tuple[str, str], ...] = field(default=())
+    # --- optional additions (app.codes fills them; all have defaults) ---
+    #: general tabular notes of this entry (ICD-10-CM "notes" element), e.g. chapter guidance
+    notes: tuple[str, ...] = field(default=())
+    #: the 7th-character instruction printed at this entry, if any ("The appropriate 7th character ...")
+    seventh_note: str = ""
+    #: ICD-10-CM chapter number ("1".."22"); None for other systems
+    chapter: str | None = None
+    #: extra explanatory text (e.g. the CMS definition of a place of service)
+    detail: str = ""
 
 
 class CodeSet(Protocol):

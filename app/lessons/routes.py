@@ -17,9 +17,10 @@ def index():
     return render_template("lessons/index.html", tracks=tracks)
 
 
-def _render_lesson(lesson, check_result=None, status=200):
+def _render_lesson(lesson, check_result=None, status=200, progress=None):
     prev_lesson, next_lesson = lesson_service.neighbours(lesson)
-    progress = lesson_service.get_progress(current_user.id, lesson) if current_user.is_authenticated else None
+    if progress is None and current_user.is_authenticated:
+        progress = lesson_service.get_progress(current_user.id, lesson)
     return render_template(
         "lessons/lesson.html", lesson=lesson, prev_lesson=prev_lesson, next_lesson=next_lesson,
         progress=progress, check_form=CheckForm(), complete_form=CompleteForm(), result=check_result,
@@ -29,9 +30,11 @@ def _render_lesson(lesson, check_result=None, status=200):
 @bp.route("/<slug>")
 def lesson(slug):
     lesson = lesson_service.get_lesson(slug) or abort(404)
+    progress = None
     if current_user.is_authenticated:
-        lesson_service.record_view(current_user.id, lesson)
-    return _render_lesson(lesson)
+        progress = lesson_service.record_view(
+            current_user.id, lesson, lesson_service.get_progress(current_user.id, lesson))
+    return _render_lesson(lesson, progress=progress)
 
 
 @bp.route("/<slug>/check", methods=["POST"])

@@ -2,5 +2,6 @@
 from app.models.users import AuthSession, LoginFailure, Role, User
 from app.models.lessons import Lesson, LessonProgress, Track
 from app.models.rolefit import RoleFitRecord
+from app.models.cases import CaseAttempt, CodingCase
 
-__all__ = ["AuthSession", "LoginFailure", "Role", "User", "Lesson", "LessonProgress", "Track", "RoleFitRecord"]
+__all__ = ["AuthSession", "LoginFailure", "Role", "User", "Lesson", "LessonProgress", "Track", "RoleFitRecord", "CaseAttempt", "CodingCase"]

@@ -2,12 +2,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 
 from app.extensions import db
 from app.models import Lesson, LessonProgress, Track
 from app.models.users import utcnow
+
+#: Lists and pagers need only these columns; the rendered body and checks stay unloaded.
+_LIST_COLUMNS = so.load_only(Lesson.id, Lesson.slug, Lesson.track_slug, Lesson.position, Lesson.title, Lesson.minutes)
+#: A re-read of the same lesson within this time is not written again (reading stays write-free).
+VIEW_WRITE_INTERVAL = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)
@@ -29,7 +36,8 @@ class TrackProgress:
 def tracks_with_progress(user_id: int | None) -> list[TrackProgress]:
     """Every track with its lessons in order; for a student, which are done and where to resume."""
     tracks = list(db.session.scalars(sa.select(Track).order_by(Track.position)))
-    lessons = list(db.session.scalars(sa.select(Lesson).order_by(Lesson.track_slug, Lesson.position)))
+    lessons = list(db.session.scalars(
+        sa.select(Lesson).options(_LIST_COLUMNS).order_by(Lesson.track_slug, Lesson.position)))
     rows = []
     if user_id is not None:
         rows = list(db.session.scalars(sa.select(LessonProgress).where(LessonProgress.user_id == user_id)))
@@ -52,7 +60,8 @@ def get_lesson(slug: str) -> Lesson | None:
 
 def neighbours(lesson: Lesson) -> tuple[Lesson | None, Lesson | None]:
     siblings = list(db.session.scalars(
-        sa.select(Lesson).where(Lesson.track_slug == lesson.track_slug).order_by(Lesson.position)))
+        sa.select(Lesson).options(_LIST_COLUMNS).where(Lesson.track_slug == lesson.track_slug)
+        .order_by(Lesson.position)))
     i = [l.id for l in siblings].index(lesson.id)
     return (siblings[i - 1] if i > 0 else None), (siblings[i + 1] if i + 1 < len(siblings) else None)
 
@@ -79,9 +88,15 @@ def get_progress(user_id: int, lesson: Lesson) -> LessonProgress | None:
         LessonProgress.user_id == user_id, LessonProgress.lesson_id == lesson.id))
 
 
-def record_view(user_id: int, lesson: Lesson) -> None:
-    _progress(user_id, lesson).viewed_at = utcnow()
+def record_view(user_id: int, lesson: Lesson, progress: LessonProgress | None) -> LessonProgress | None:
+    """Remember the student opened the lesson (for "resume"); at most one write per few minutes."""
+    now = utcnow()
+    if progress is not None and now - progress.viewed_at < VIEW_WRITE_INTERVAL:
+        return progress
+    progress = progress or _progress(user_id, lesson)
+    progress.viewed_at = now
     _commit_progress()
+    return get_progress(user_id, lesson)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,504 @@
+"""Coding-case files: loading, validation and code checks.
+
+Pure module: no Flask, no SQLAlchemy. One YAML file per case (``content/quizzes/cases/<slug>.yml``);
+the format is described in ``docs/case-format-draft.md``. Every problem is reported as a
+:class:`~app.content.errors.ContentError` that names the file and the line.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from app.content.errors import ContentError
+
+SETTINGS = ("outpatient", "inpatient", "ed")
+DOMAIN_TAGS = frozenset(
+    [f"icd10cm:ch{n:02d}" for n in range(1, 23)]
+    + [
+        "cpt:em",
+        "cpt:anesthesia",
+        "cpt:integumentary",
+        "cpt:musculoskeletal",
+        "cpt:surgery-other",
+        "cpt:radiology",
+        "cpt:lab",
+        "cpt:medicine",
+        "hcpcs",
+        "modifiers",
+    ]
+)
+SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+#: shape of an ICD-10-CM code (with or without the dot); existence is checked by check_case_codes
+ICD_RE = re.compile(r"^[A-Z][0-9][0-9A-Z](?:\.?[0-9A-Z]{1,4})?$")
+#: CPT numbers: five digits (incl. anesthesia 00100-01999), or four digits and a letter (F, T, U, M)
+CPT_RE = re.compile(r"^(?:\d{5}|\d{4}[A-Z])$")
+#: HCPCS Level II: a letter and four digits
+HCPCS_RE = re.compile(r"^[A-Z]\d{4}$")
+MODIFIER_RE = re.compile(r"^[A-Z0-9]{2}$")
+MAX_LABEL_WORDS = 6
+
+TOP_KEYS = {
+    "kind": True,
+    "slug": True,
+    "title": True,
+    "setting": True,
+    "code_year": True,
+    "difficulty": True,
+    "domains": True,
+    "vignette": True,
+    "answer_key": True,
+}
+KEY_SECTIONS = {"diagnoses": True, "procedures": False}
+DX_KEYS = {"code", "rationale", "optional", "accept"}
+PX_KEYS = {"code", "label", "modifiers", "units", "rationale", "optional", "accept"}
+
+
+@dataclass(frozen=True)
+class KeyLine:
+    """One answer-key entry (a diagnosis or a procedure line)."""
+
+    code: str
+    rationale: str
+    line: int
+    optional: bool = False
+    accept: tuple[str, ...] = ()
+    #: line of each ``accept`` entry, same order as ``accept``
+    accept_lines: tuple[int, ...] = ()
+    # procedures only
+    label: str = ""
+    modifiers: tuple[str, ...] = ()
+    modifier_lines: tuple[int, ...] = ()
+    units: int = 1
+
+    def to_key(self, procedure: bool) -> dict[str, Any]:
+        """This line in the grader's ``key`` shape."""
+        entry: dict[str, Any] = {"code": self.code}
+        if procedure:
+            entry["modifiers"] = list(self.modifiers)
+            entry["units"] = self.units
+            if self.label:
+                entry["label"] = self.label
+        if self.optional:
+            entry["optional"] = True
+        if self.accept:
+            entry["accept"] = list(self.accept)
+        entry["rationale"] = self.rationale
+        return entry
+
+
+@dataclass(frozen=True)
+class Case:
+    """A coding case as loaded from its file."""
+
+    path: str
+    kind: str
+    slug: str
+    title: str
+    setting: str
+    code_year: int
+    difficulty: int
+    domains: tuple[str, ...]
+    vignette: str
+    diagnoses: tuple[KeyLine, ...]
+    procedures: tuple[KeyLine, ...] = ()
+    #: line of each top-level field, for later messages (e.g. ``lines["code_year"]``)
+    lines: dict[str, int] = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def answer_key(self) -> dict[str, list[dict[str, Any]]]:
+        """The ``answer_key`` mapping in the shape ``app.grading.grade_case`` expects."""
+        return {
+            "diagnoses": [k.to_key(procedure=False) for k in self.diagnoses],
+            "procedures": [k.to_key(procedure=True) for k in self.procedures],
+        }
+
+
+# --------------------------------------------------------------------------- YAML helpers
+
+
+def _line(node: Node) -> int:
+    return node.start_mark.line + 1
+
+
+class _Reader:
+    """Builds Python values from YAML nodes while keeping their lines."""
+
+    def __init__(self, path: str, text: str) -> None:
+        self.path = path
+        self.loader = yaml.SafeLoader(text)
+
+    def close(self) -> None:
+        self.loader.dispose()
+
+    def err(self, node: Node | int, message: str) -> ContentError:
+        line = node if isinstance(node, int) else _line(node)
+        return ContentError(self.path, line, message)
+
+    def root(self) -> MappingNode:
+        try:
+            node = self.loader.get_single_node()
+        except yaml.MarkedYAMLError as exc:
+            mark = exc.problem_mark or exc.context_mark
+            line = mark.line + 1 if mark else None
+            raise ContentError(self.path, line, f"YAML syntax error: {exc.problem or exc}") from exc
+        except yaml.YAMLError as exc:
+            raise ContentError(self.path, None, f"YAML error: {exc}") from exc
+        if node is None:
+            raise ContentError(self.path, 1, "the file is empty")
+        if not isinstance(node, MappingNode):
+            raise self.err(node, "a case file must be a mapping of fields")
+        return node
+
+    def value(self, node: Node) -> Any:
+        try:
+            return self.loader.construct_object(node, deep=True)
+        except yaml.YAMLError as exc:
+            raise self.err(node, f"cannot read value: {exc}") from exc
+
+    def mapping(self, node: Node, what: str) -> dict[str, tuple[Node, Node]]:
+        """Keys of a mapping node -> (key node, value node); rejects non-mappings and duplicates."""
+        if not isinstance(node, MappingNode):
+            raise self.err(node, f"{what} must be a mapping")
+        out: dict[str, tuple[Node, Node]] = {}
+        for knode, vnode in node.value:
+            if not isinstance(knode, ScalarNode):
+                raise self.err(knode, f"{what}: keys must be plain names")
+            key = str(knode.value)
+            if key in out:
+                raise self.err(knode, f"{what}: duplicate key '{key}'")
+            out[key] = (knode, vnode)
+        return out
+
+    def check_keys(self, fields: dict[str, tuple[Node, Node]], allowed: Iterable[str], what: str) -> None:
+        allowed = set(allowed)
+        for key, (knode, _v) in fields.items():
+            if key not in allowed:
+                raise self.err(knode, f"{what}: unknown key '{key}' (allowed: {', '.join(sorted(allowed))})")
+
+    def string(self, node: Node, what: str, *, nonempty: bool = True) -> str:
+        if not (isinstance(node, ScalarNode) and node.tag == "tag:yaml.org,2002:str"):
+            value = self.value(node) if isinstance(node, ScalarNode) else None
+            hint = " (quote it)" if isinstance(value, (int, float)) else ""
+            raise self.err(node, f"{what} must be a string{hint}")
+        text = str(node.value)
+        if nonempty and not text.strip():
+            raise self.err(node, f"{what} must not be empty")
+        return text
+
+    def integer(self, node: Node, what: str) -> int:
+        value = self.value(node) if isinstance(node, ScalarNode) else None
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise self.err(node, f"{what} must be an integer")
+        return value
+
+    def boolean(self, node: Node, what: str) -> bool:
+        value = self.value(node) if isinstance(node, ScalarNode) else None
+        if not isinstance(value, bool):
+            raise self.err(node, f"{what} must be true or false")
+        return value
+
+    def sequence(self, node: Node, what: str) -> list[Node]:
+        if not isinstance(node, SequenceNode):
+            raise self.err(node, f"{what} must be a list")
+        return list(node.value)
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def _norm_icd(code: str) -> str:
+    """Canonical ICD-10-CM spelling: upper case, dot after the third character."""
+    code = code.strip().upper().replace(".", "")
+    return code if len(code) <= 3 else f"{code[:3]}.{code[3:]}"
+
+
+def _diagnosis(r: _Reader, node: Node, n: int) -> KeyLine:
+    what = f"diagnosis {n}"
+    fields = r.mapping(node, what)
+    r.check_keys(fields, DX_KEYS, what)
+    if "code" not in fields:
+        raise r.err(node, f"{what}: missing 'code'")
+    cnode = fields["code"][1]
+    code = r.string(cnode, f"{what}: code").strip().upper()
+    if not ICD_RE.match(code):
+        raise r.err(cnode, f"{what}: '{code}' is not shaped like an ICD-10-CM code")
+    code = _norm_icd(code)
+    if "rationale" not in fields:
+        raise r.err(node, f"{what} ({code}): missing 'rationale'")
+    rationale = r.string(fields["rationale"][1], f"{what} ({code}): rationale").strip()
+    optional = r.boolean(fields["optional"][1], f"{what}: optional") if "optional" in fields else False
+    accept, accept_lines = [], []
+    if "accept" in fields:
+        for anode in r.sequence(fields["accept"][1], f"{what}: accept"):
+            alt = r.string(anode, f"{what}: accept entry").strip().upper()
+            if not ICD_RE.match(alt):
+                raise r.err(anode, f"{what}: accept entry '{alt}' is not shaped like an ICD-10-CM code")
+            accept.append(_norm_icd(alt))
+            accept_lines.append(_line(anode))
+    return KeyLine(
+        code=code,
+        rationale=rationale,
+        line=_line(cnode),
+        optional=optional,
+        accept=tuple(accept),
+        accept_lines=tuple(accept_lines),
+    )
+
+
+def _procedure_code(r: _Reader, node: Node, what: str) -> str:
+    code = r.string(node, what).strip().upper()
+    if not (CPT_RE.match(code) or HCPCS_RE.match(code)):
+        raise r.err(node, f"{what}: '{code}' is not a CPT number (5 digits, or 4 digits and a letter) "
+                          "or a HCPCS code (a letter and 4 digits)")
+    return code
+
+
+def _procedure(r: _Reader, node: Node, n: int) -> KeyLine:
+    what = f"procedure {n}"
+    fields = r.mapping(node, what)
+    r.check_keys(fields, PX_KEYS, what)
+    if "code" not in fields:
+        raise r.err(node, f"{what}: missing 'code'")
+    cnode = fields["code"][1]
+    code = _procedure_code(r, cnode, f"{what}: code")
+    what = f"{what} ({code})"
+    label = ""
+    if "label" in fields:
+        lnode = fields["label"][1]
+        label = r.string(lnode, f"{what}: label").strip()
+        words = len(label.split())
+        if words > MAX_LABEL_WORDS:
+            raise r.err(lnode, f"{what}: label has {words} words; at most {MAX_LABEL_WORDS} "
+                               "(our own short wording, never a CPT descriptor)")
+    modifiers, modifier_lines = [], []
+    if "modifiers" in fields:
+        for mnode in r.sequence(fields["modifiers"][1], f"{what}: modifiers"):
+            mod = r.string(mnode, f"{what}: modifier").strip().upper()
+            if not MODIFIER_RE.match(mod):
+                raise r.err(mnode, f"{what}: modifier '{mod}' must be 2 letters or digits")
+            modifiers.append(mod)
+            modifier_lines.append(_line(mnode))
+    units = 1
+    if "units" in fields:
+        unode = fields["units"][1]
+        units = r.integer(unode, f"{what}: units")
+        if units < 1:
+            raise r.err(unode, f"{what}: units must be a positive integer")
+    if "rationale" not in fields:
+        raise r.err(node, f"{what}: missing 'rationale'")
+    rationale = r.string(fields["rationale"][1], f"{what}: rationale").strip()
+    optional = r.boolean(fields["optional"][1], f"{what}: optional") if "optional" in fields else False
+    accept, accept_lines = [], []
+    if "accept" in fields:
+        for anode in r.sequence(fields["accept"][1], f"{what}: accept"):
+            accept.append(_procedure_code(r, anode, f"{what}: accept entry"))
+            accept_lines.append(_line(anode))
+    return KeyLine(
+        code=code,
+        rationale=rationale,
+        line=_line(cnode),
+        optional=optional,
+        accept=tuple(accept),
+        accept_lines=tuple(accept_lines),
+        label=label,
+        modifiers=tuple(modifiers),
+        modifier_lines=tuple(modifier_lines),
+        units=units,
+    )
+
+
+def load_case(path: str | Path) -> Case:
+    """Load and validate one case file; raise ContentError naming ``file:line`` on any problem."""
+    path = Path(path)
+    spath = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ContentError(spath, None, f"cannot read file: {exc}") from exc
+    r = _Reader(spath, text)
+    try:
+        return _load(r, path)
+    finally:
+        r.close()
+
+
+def _load(r: _Reader, path: Path) -> Case:
+    root = r.root()
+    fields = r.mapping(root, "case")
+    r.check_keys(fields, TOP_KEYS, "case")
+    for key, required in TOP_KEYS.items():
+        if required and key not in fields:
+            raise r.err(root, f"missing required field '{key}'")
+    lines = {key: _line(v) for key, (_k, v) in fields.items()}
+
+    def node(key: str) -> Node:
+        return fields[key][1]
+
+    kind = r.string(node("kind"), "kind").strip()
+    if kind != "case":
+        raise r.err(node("kind"), f"kind must be 'case', not '{kind}'")
+    slug = r.string(node("slug"), "slug").strip()
+    if not SLUG_RE.match(slug):
+        raise r.err(node("slug"), f"slug '{slug}' must be lowercase letters, digits and single hyphens")
+    if slug != path.stem:
+        raise r.err(node("slug"), f"slug '{slug}' must equal the file name '{path.stem}'")
+    title = r.string(node("title"), "title").strip()
+    setting = r.string(node("setting"), "setting").strip()
+    if setting not in SETTINGS:
+        raise r.err(node("setting"), f"setting '{setting}' must be one of {', '.join(SETTINGS)}")
+    code_year = r.integer(node("code_year"), "code_year")
+    if not 2015 <= code_year <= 2100:
+        raise r.err(node("code_year"), f"code_year {code_year} is not a plausible code-set year")
+    difficulty = r.integer(node("difficulty"), "difficulty")
+    if difficulty not in (1, 2, 3):
+        raise r.err(node("difficulty"), "difficulty must be 1, 2 or 3")
+    domains: list[str] = []
+    dnodes = r.sequence(node("domains"), "domains")
+    if not dnodes:
+        raise r.err(node("domains"), "domains must list at least one tag")
+    for dnode in dnodes:
+        tag = r.string(dnode, "domain tag").strip()
+        if tag not in DOMAIN_TAGS:
+            raise r.err(dnode, f"unknown domain tag '{tag}'")
+        if tag in domains:
+            raise r.err(dnode, f"domain tag '{tag}' is listed twice")
+        domains.append(tag)
+    vignette = r.string(node("vignette"), "vignette")
+
+    key_fields = r.mapping(node("answer_key"), "answer_key")
+    r.check_keys(key_fields, KEY_SECTIONS, "answer_key")
+    if "diagnoses" not in key_fields:
+        raise r.err(node("answer_key"), "answer_key: missing 'diagnoses'")
+    dx_nodes = r.sequence(key_fields["diagnoses"][1], "answer_key.diagnoses")
+    if not dx_nodes:
+        raise r.err(key_fields["diagnoses"][1], "answer_key.diagnoses must list at least one diagnosis")
+    diagnoses = tuple(_diagnosis(r, n, i) for i, n in enumerate(dx_nodes, 1))
+    procedures: tuple[KeyLine, ...] = ()
+    if "procedures" in key_fields:
+        pnode = key_fields["procedures"][1]
+        # an empty "procedures:" (null) is allowed and means none
+        if not (isinstance(pnode, ScalarNode) and r.value(pnode) is None):
+            px_nodes = r.sequence(pnode, "answer_key.procedures")
+            procedures = tuple(_procedure(r, n, i) for i, n in enumerate(px_nodes, 1))
+
+    _no_duplicates(r, diagnoses, "diagnosis")
+    _no_duplicates(r, procedures, "procedure", key=lambda k: (k.code, k.modifiers))
+    return Case(
+        path=str(path),
+        kind=kind,
+        slug=slug,
+        title=title,
+        setting=setting,
+        code_year=code_year,
+        difficulty=difficulty,
+        domains=tuple(domains),
+        vignette=vignette,
+        diagnoses=diagnoses,
+        procedures=procedures,
+        lines=lines,
+    )
+
+
+def _no_duplicates(r: _Reader, lines: tuple[KeyLine, ...], what: str, key=lambda k: k.code) -> None:
+    seen: set = set()
+    for k in lines:
+        if key(k) in seen:
+            raise r.err(k.line, f"{what} {k.code} is listed twice in the answer key")
+        seen.add(key(k))
+
+
+def load_cases(directory: str | Path) -> list[Case]:
+    """Load every ``*.yml`` / ``*.yaml`` case in ``directory`` (sorted by file name).
+
+    Raises the first ContentError found; slugs must be unique (they are the file names).
+    """
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise ContentError(str(directory), None, "case directory not found")
+    files = sorted(p for p in directory.iterdir() if p.suffix in (".yml", ".yaml") and p.is_file())
+    cases: list[Case] = []
+    seen: dict[str, str] = {}
+    for p in files:
+        case = load_case(p)
+        if case.slug in seen:
+            raise ContentError(str(p), case.lines.get("slug"),
+                               f"slug '{case.slug}' is also used by {seen[case.slug]}")
+        seen[case.slug] = str(p)
+        cases.append(case)
+    return cases
+
+
+# --------------------------------------------------------------------------- code checks
+
+
+def procedure_system(code: str) -> str | None:
+    """``cpt`` for CPT numbers, ``hcpcs`` for HCPCS Level II codes, else None."""
+    code = code.strip().upper()
+    if CPT_RE.match(code):
+        return "cpt"
+    if HCPCS_RE.match(code):
+        return "hcpcs"
+    return None
+
+
+def check_case_codes(case: Case, codes) -> list[ContentError]:
+    """Check every code of the answer key against a code set (``app.codes.model.CodeSet``).
+
+    The caller passes the code set for ``case.code_year``. Diagnoses (and their ``accept``
+    alternatives) must be valid, billable ICD-10-CM codes; procedures known CPT or HCPCS codes;
+    modifiers known modifiers. Returns one ContentError per problem (empty list when all is well).
+    """
+    errors: list[ContentError] = []
+
+    def err(line: int | None, message: str) -> None:
+        errors.append(ContentError(case.path, line, message))
+
+    release = str(getattr(codes, "release", "") or "")
+    years = {int(y) for y in re.findall(r"\b(20\d\d)\b", release)}
+    # an ICD-10-CM fiscal year N runs October N-1 .. September N
+    if years and not years & {case.code_year, case.code_year - 1}:
+        err(case.lines.get("code_year"),
+            f"code_year {case.code_year} does not match the code set release '{release}'")
+
+    def check_icd(code: str, line: int) -> None:
+        entry = codes.get("icd10cm", code)
+        if entry is None:
+            err(line, f"{code}: not a valid ICD-10-CM code")
+        elif not entry.billable:
+            detail = (codes.missing_detail("icd10cm", code) or "").strip()
+            if not detail:
+                err(line, f"{code}: not billable (a header, not a complete code)")
+            elif detail.lower().startswith("needs"):
+                err(line, f"{code}: not billable — {detail}")
+            else:
+                err(line, f"{code}: not billable — needs {detail}")
+
+    for k in case.diagnoses:
+        check_icd(k.code, k.line)
+        for alt, line in zip(k.accept, k.accept_lines):
+            check_icd(alt, line)
+
+    def check_px(code: str, line: int) -> None:
+        system = procedure_system(code)
+        if system is None:
+            err(line, f"{code}: not a CPT or HCPCS code")
+            return
+        entry = codes.get(system, code)
+        if entry is None:
+            err(line, f"{code}: unknown {system.upper()} code")
+        elif system == "hcpcs" and not getattr(entry, "billable", True):
+            err(line, f"{code}: not a billable HCPCS code")
+
+    for k in case.procedures:
+        check_px(k.code, k.line)
+        for alt, line in zip(k.accept, k.accept_lines):
+            check_px(alt, line)
+        for mod, line in zip(k.modifiers, k.modifier_lines):
+            if codes.get("modifier", mod) is None:
+                err(line, f"{mod}: unknown modifier")
+    return errors
