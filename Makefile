@@ -35,7 +35,7 @@ run: setup
 
 # The suite runs on SQLite always; the database tests run again on PostgreSQL when TEST_DATABASE_URL is set.
 test: setup
-	$(BIN)/python -m pytest -n 2 --dist loadgroup
+	env -u TEST_DATABASE_URL $(BIN)/python -m pytest -n 2 --dist loadgroup
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
 		echo "== again on PostgreSQL ($$TEST_DATABASE_URL) =="; \
 		$(BIN)/python -m pytest -n 2 --dist loadgroup tests/integration; \
