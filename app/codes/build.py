@@ -79,6 +79,11 @@ CREATE VIRTUAL TABLE desc_fts USING fts5(
 CREATE VIRTUAL TABLE codes_fts USING fts5(
     description, terms, sys, tokenize='porter unicode61 remove_diacritics 2'
 );
+-- block and category headings only (~2,200 rows): a broad query ("fracture", 20,000 matches)
+-- is ranked here, because ranking every match in desc_fts costs ~30 ms
+CREATE VIRTUAL TABLE head_fts USING fts5(
+    description, tokenize='porter unicode61 remove_diacritics 2'
+);
 """
 
 # --------------------------------------------------------------------------------------------
@@ -293,6 +298,8 @@ def _insert(conn: sqlite3.Connection, rows: Iterable[tuple[dict, str]], counts: 
     fts = []
     for r, terms in rows:
         cur.execute(_INSERT, tuple(r[c] for c in _COLS))
+        if r["kind"] in ("block", "category"):
+            cur.execute("INSERT INTO head_fts (rowid, description) VALUES (?, ?)", (cur.lastrowid, r["description"]))
         fts.append((cur.lastrowid, r["description"], " ".join(x for x in (terms, r["detail"]) if x),
                     "sys" + r["system"]))
         c = counts.setdefault(r["system"], {"entries": 0, "billable": 0})
@@ -350,6 +357,7 @@ def build_codes_db(path: str | Path = DEFAULT_DB_PATH, cpt_descriptors: str | Pa
             conn.executemany("INSERT INTO meta VALUES (?, ?)", meta.items())
             conn.execute("INSERT INTO codes_fts (codes_fts) VALUES ('optimize')")
             conn.execute("INSERT INTO desc_fts (desc_fts) VALUES ('optimize')")
+            conn.execute("INSERT INTO head_fts (head_fts) VALUES ('optimize')")
             conn.commit()
             conn.execute("VACUUM")
         finally:

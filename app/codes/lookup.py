@@ -399,6 +399,8 @@ class SqliteCodeSet:
         return out
 
     # -- search ----------------------------------------------------------------------------------
+    #: above this many description matches a query is answered from the headings first
+    BROAD_QUERY = 3000
     _STOP = frozenset("a an and as at by for from in is of on or the to with without nos".split())
     _WORD = re.compile(r"[0-9a-z]+")
 
@@ -472,6 +474,22 @@ class SqliteCodeSet:
             prefix = " AND ".join(f'"{w}"*' if len(w) > 1 else f'"{w}"' for w in terms)
             whole = " AND ".join(f'"{w}"' for w in terms)
             words_match = f"({prefix}) OR ({whole})"
+            matches = conn.execute("SELECT count(*) FROM desc_fts WHERE desc_fts MATCH ?",
+                                   (f"{{description}} : ({prefix})",)).fetchone()[0]
+            if matches > self.BROAD_QUERY:
+                # Too broad to rank every match quickly: the best-ranked headings, then matches in
+                # tabular order (the student narrows the query from there).
+                for sql, args in (
+                    ("SELECT c.system, c.code FROM head_fts f CROSS JOIN codes c ON c.id = f.rowid "
+                     "WHERE head_fts MATCH ? AND (? IS NULL OR c.system = ?) ORDER BY bm25(head_fts) LIMIT ?",
+                     (words_match, system, system, limit)),
+                    ("SELECT c.system, c.code FROM desc_fts f CROSS JOIN codes c ON c.id = f.rowid "
+                     "WHERE desc_fts MATCH ? AND (? IS NULL OR c.system = ?) LIMIT ?",
+                     (f"{{description}} : ({prefix})", system, system, limit * 2)),
+                ):
+                    for sy, code in conn.execute(sql, args).fetchall():
+                        add(self._get_cached(sy, code))
+                return results
             # descriptions first, then entries matched through their inclusion terms / definitions
             for table, cols, rank in (
                 ("desc_fts", "description", "bm25(desc_fts, 1.0, 0.0)"),
@@ -480,14 +498,15 @@ class SqliteCodeSet:
                 if len(results) >= limit:
                     break
                 match = f"{{{cols}}} : ({words_match})"
-                if system:
-                    match += f' AND sys : "sys{system}"'
+                # The system is filtered on the joined row, not as an FTS term: a "sys" term
+                # matches every ICD-10-CM row and made each query intersect ~98,000 postings
+                # (2-5 ms). CROSS JOIN keeps SQLite scanning the FTS matches first.
                 rows = conn.execute(
-                    f"SELECT c.system, c.code FROM {table} f JOIN codes c ON c.id = f.rowid "
-                    f"WHERE {table} MATCH ? "
+                    f"SELECT c.system, c.code FROM {table} f CROSS JOIN codes c ON c.id = f.rowid "
+                    f"WHERE {table} MATCH ? AND (? IS NULL OR c.system = ?) "
                     f"ORDER BY {rank} + (c.kind = 'code' AND length(c.code_key) = 7) * 2.0 "
                     "+ (c.kind IN ('chapter', 'block')) * 1.0 LIMIT ?",
-                    (match, limit + len(results)),
+                    (match, system, system, limit + len(results)),
                 ).fetchall()
                 for sy, code in rows:
                     add(self._get_cached(sy, code))

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 from flask import current_app
 
 from app.extensions import db
@@ -109,7 +110,8 @@ def end_login_session(session_id: str | None) -> None:
 
 def load_login_session(session_id: str) -> User | None:
     """Flask-Login's user loader: the cookie names a login session, not a user."""
-    login = db.session.get(AuthSession, session_id)
+    # One query for the login session and its user: this runs on every request.
+    login = db.session.get(AuthSession, session_id, options=[so.joinedload(AuthSession.user)])
     if login is None:
         return None
     cfg, now = current_app.config, utcnow()

@@ -55,7 +55,7 @@ def tracks_with_progress(user_id: int | None) -> list[TrackProgress]:
 
 
 def get_lesson(slug: str) -> Lesson | None:
-    return db.session.scalar(sa.select(Lesson).where(Lesson.slug == slug))
+    return db.session.scalar(sa.select(Lesson).options(so.joinedload(Lesson.track)).where(Lesson.slug == slug))
 
 
 def neighbours(lesson: Lesson) -> tuple[Lesson | None, Lesson | None]:
