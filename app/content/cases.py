@@ -1,7 +1,7 @@
 """Coding-case files: loading, validation and code checks.
 
 Pure module: no Flask, no SQLAlchemy. One YAML file per case (``content/quizzes/cases/<slug>.yml``);
-the format is described in ``docs/case-format-draft.md``. Every problem is reported as a
+the format is described in ``docs/authoring.md``. Every problem is reported as a
 :class:`~app.content.errors.ContentError` that names the file and the line.
 """
 from __future__ import annotations
