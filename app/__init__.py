@@ -56,9 +56,12 @@ def register_blueprints(app: Flask) -> None:
     from app.auth import bp as auth_bp
     from app.cases import bp as cases_bp
     from app.codebook import bp as codebook_bp
+    from app.instructor import bp as instructor_bp
+    from app.progress import bp as progress_bp
     from app.lessons import bp as lessons_bp
     from app.main import bp as main_bp
     from app.rolefit import bp as rolefit_bp
+    from app.scenarios import bp as scenarios_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp, url_prefix="/auth")
@@ -66,7 +69,10 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(rolefit_bp, url_prefix="/role-fit")
     app.register_blueprint(codebook_bp, url_prefix="/codebook")
     app.register_blueprint(cases_bp, url_prefix="/cases")
+    app.register_blueprint(scenarios_bp, url_prefix="/claims")
     app.register_blueprint(api_bp, url_prefix="/api")
+    app.register_blueprint(instructor_bp, url_prefix="/instructor")
+    app.register_blueprint(progress_bp, url_prefix="/progress")
 
 
 def register_errorhandlers(app: Flask) -> None:
@@ -130,6 +136,8 @@ def register_commands(app: Flask) -> None:
 
 def register_template_helpers(app: Flask) -> None:
     app.jinja_env.add_extension("jinja2.ext.do")
+    from app.models.users import utcnow
+    app.jinja_env.globals["now_utc"] = utcnow
 
     @app.context_processor
     def inject_site():

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 ROOT = Path(__file__).resolve().parent.parent
 #: tables that hold imported content; every other table is emptied after each test
-CONTENT_TABLES = {"tracks", "lessons", "coding_cases", "alembic_version"}
+CONTENT_TABLES = {"tracks", "lessons", "coding_cases", "claim_payers", "claim_scenarios", "alembic_version"}
 
 
 def _database_url(worker: str, tmp_dir: Path) -> str:

@@ -5,6 +5,7 @@ from app.auth.decorators import role_required
 from app.cases import bp
 from app.cases.forms import AnswerForm
 from app.services import cases as case_service
+from app.services import classes as class_service
 
 DIFFICULTY = {1: "easy", 2: "medium", 3: "hard"}
 
@@ -19,7 +20,7 @@ def index():
                            domain=domain, difficulty=difficulty, difficulty_names=DIFFICULTY)
 
 
-def _render_case(case, form, parsed=None, status=200):
+def _render_case(case, form, parsed=None, status=200, assignment=None, closed=None):
     dx_rows = parsed.diagnosis_rows if parsed else [""] * 6
     px_rows = parsed.procedure_rows if parsed else [{"code": "", "modifiers": "", "units": "1"} for _ in range(4)]
     # Keep at least a few empty rows visible; never fewer than what the student typed.
@@ -32,6 +33,7 @@ def _render_case(case, form, parsed=None, status=200):
         errors=parsed.errors if parsed else {}, difficulty_names=DIFFICULTY,
         history=case_service.history(current_user.id, case.id),
         max_dx=case_service.MAX_DIAGNOSES, max_px=case_service.MAX_PROCEDURES,
+        assignment=assignment, closed=closed,
     ), status
 
 
@@ -40,14 +42,23 @@ def _render_case(case, form, parsed=None, status=200):
 def case(slug):
     case = case_service.get_case(slug) or abort(404)
     form = AnswerForm()
+    source = request.args if request.method == "GET" else request.form
+    assignment_id = source.get("assignment", type=int)
+    assignment = class_service.assignment_for_student(assignment_id, current_user.id) if assignment_id else None
     if request.method == "GET":
-        return _render_case(case, form)
+        return _render_case(case, form, assignment=assignment)
     if not form.validate_on_submit() or not form.token.data:
         abort(400)
     parsed = case_service.parse_response(request.form)
     if parsed.errors:
-        return _render_case(case, form, parsed, status=422)
-    attempt = case_service.submit_attempt(current_user.id, case, parsed.response, form.token.data)
+        return _render_case(case, form, parsed, status=422, assignment=assignment)
+    try:
+        assignment, late = class_service.check_submission(assignment_id, current_user.id, "case", case.slug)
+    except class_service.AssignmentClosed as exc:
+        # Refused on the server whatever the page showed; the student's codes are kept.
+        return _render_case(case, form, parsed, status=409, assignment=assignment, closed=str(exc))
+    attempt = case_service.submit_attempt(current_user.id, case, parsed.response, form.token.data,
+                                          assignment.id if assignment else None, late)
     return redirect(url_for("cases.attempt", slug=case.slug, attempt_id=attempt.id))
 
 

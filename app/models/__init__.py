@@ -3,5 +3,8 @@ from app.models.users import AuthSession, LoginFailure, Role, User
 from app.models.lessons import Lesson, LessonProgress, Track
 from app.models.rolefit import RoleFitRecord
 from app.models.cases import CaseAttempt, CodingCase
+from app.models.classes import Assignment, Classroom, Enrollment
+from app.models.scenarios import ClaimPayer, ClaimScenario, ScenarioAttempt
 
-__all__ = ["AuthSession", "LoginFailure", "Role", "User", "Lesson", "LessonProgress", "Track", "RoleFitRecord", "CaseAttempt", "CodingCase"]
+__all__ = ["AuthSession", "LoginFailure", "Role", "User", "Lesson", "LessonProgress", "Track", "RoleFitRecord", "CaseAttempt", "CodingCase",
+           "ClaimPayer", "ClaimScenario", "ScenarioAttempt", "Assignment", "Classroom", "Enrollment"]

@@ -95,7 +95,8 @@ def parse_response(form) -> ParsedResponse:
     return ParsedResponse({"diagnoses": diagnoses, "procedures": procedures}, errors, dx_rows, px_rows)
 
 
-def submit_attempt(user_id: int, case: CodingCase, response: dict, token: str) -> CaseAttempt:
+def submit_attempt(user_id: int, case: CodingCase, response: dict, token: str,
+                   assignment_id: int | None = None, late: bool = False) -> CaseAttempt:
     """Grade and store one attempt. The same form token twice (a double click) stores one attempt."""
     existing = _attempt_by_token(user_id, token)
     if existing is not None:
@@ -105,6 +106,7 @@ def submit_attempt(user_id: int, case: CodingCase, response: dict, token: str) -
         user_id=user_id, case_id=case.id, submission_token=token, key_version=case.key_version,
         code_release=grade.code_release, response=response, score=grade.score, points=grade.points,
         max_points=grade.max_points, verdicts=[dataclasses.asdict(line) for line in grade.lines],
+        assignment_id=assignment_id, late=late,
     )
     db.session.add(attempt)
     try:
@@ -123,6 +125,15 @@ def _attempt_by_token(user_id: int, token: str) -> CaseAttempt | None:
 def get_own_attempt(attempt_id: int, user_id: int) -> CaseAttempt | None:
     """An attempt, only for the student who made it."""
     return db.session.scalar(sa.select(CaseAttempt).where(CaseAttempt.id == attempt_id, CaseAttempt.user_id == user_id))
+
+
+def get_attempt_for_instructor(attempt_id: int, instructor_id: int) -> CaseAttempt | None:
+    """An attempt made for an assignment in a class the instructor teaches (others: None)."""
+    from app.models import Assignment, Classroom
+    return db.session.scalar(
+        sa.select(CaseAttempt).join(Assignment, Assignment.id == CaseAttempt.assignment_id)
+        .join(Classroom, Classroom.id == Assignment.class_id)
+        .where(CaseAttempt.id == attempt_id, Classroom.instructor_id == instructor_id))
 
 
 def history(user_id: int, case_id: int, limit: int = 10) -> list[CaseAttempt]:

@@ -7,15 +7,19 @@ from pathlib import Path
 import sqlalchemy as sa
 from flask import current_app
 
+import datetime as dt
 import hashlib
 import json
+from decimal import Decimal
 
+from app.claims.payer import PayerError, load_payer
+from app.claims.scenarios import Scenario, check_scenario, load_scenario
 from app.content import ContentError
 from app.content.cases import Case, check_case_codes, load_case
 from app.content.lessons import LessonContent, load_lesson_content
 from app.content.markdown import render_markdown
 from app.extensions import db
-from app.models import CodingCase, Lesson, Track
+from app.models import ClaimPayer, ClaimScenario, CodingCase, Lesson, Track
 from app.services.codes import CodeSetMissing, codeset
 
 
@@ -38,6 +42,8 @@ class LoadedContent:
     lessons: LessonContent | None
     cases: list[Case]
     errors: list[ContentError]
+    payers: dict = None
+    scenarios: list[Scenario] = None
 
 
 def load_cases_checked(directory: Path) -> tuple[list[Case], list[ContentError]]:
@@ -66,10 +72,51 @@ def load_cases_checked(directory: Path) -> tuple[list[Case], list[ContentError]]
     return cases, errors
 
 
+def _located(message: str, path: str) -> ContentError:
+    """A ``file:line: message`` string (as the claim engine's checks report) as a ContentError."""
+    rest = message[len(path) + 1:] if message.startswith(f"{path}:") else message
+    line, sep, text = rest.partition(": ")
+    if sep and line.isdigit():
+        return ContentError(path, int(line) or None, text)
+    return ContentError(path, None, rest)
+
+
+def load_scenarios_checked(payer_dir: Path, scenario_dir: Path):
+    """Payer profiles and scenarios, each scenario run through the engine against its payer and the
+    code set (the planted claim must answer as the file says; every correction must be paid)."""
+    payers, errors = {}, []
+    if payer_dir.exists():
+        for path in sorted(payer_dir.glob("*.yml")):
+            try:
+                payers[path.stem] = (load_payer(path), path)
+            except PayerError as exc:
+                errors.append(_located(str(exc), str(path)))
+    scenarios = []
+    if not scenario_dir.exists():
+        return payers, scenarios, errors
+    try:
+        codes = codeset()
+    except CodeSetMissing as exc:
+        return payers, [], errors + [ContentError(scenario_dir, None, str(exc))]
+    profiles = {slug: profile for slug, (profile, _path) in payers.items()}
+    for path in sorted(scenario_dir.glob("*.y*ml")):
+        try:
+            scenario = load_scenario(path)
+        except ContentError as exc:
+            errors.append(exc)
+            continue
+        problems = [_located(p, scenario.path) for p in check_scenario(scenario, profiles, codes)]
+        errors.extend(problems)
+        if not problems:
+            scenarios.append(scenario)
+    return payers, scenarios, errors
+
+
 def load_all(base: Path) -> LoadedContent:
     lessons, errors = load_lesson_content(base / "lessons")
     cases, case_errors = load_cases_checked(base / "quizzes" / "cases")
-    return LoadedContent(lessons, cases, errors + case_errors)
+    payers, scenarios, scenario_errors = load_scenarios_checked(base / "payers", base / "quizzes" / "scenarios")
+    return LoadedContent(lessons, cases, errors + case_errors + scenario_errors, payers, scenarios)
 
 
 def check_content(base: Path | None = None) -> ImportReport:
@@ -79,6 +126,8 @@ def check_content(base: Path | None = None) -> ImportReport:
     if loaded.lessons:
         counts = {"tracks": len(loaded.lessons.tracks), "lessons": len(loaded.lessons.lessons)}
     counts["cases"] = len(loaded.cases)
+    counts["payers"] = len(loaded.payers)
+    counts["scenarios"] = len(loaded.scenarios)
     return ImportReport(counts, tuple(loaded.errors))
 
 
@@ -90,6 +139,8 @@ def import_content(base: Path | None = None) -> ImportReport:
     try:
         counts = _write_lessons(loaded.lessons)
         counts.update(_write_cases(loaded.cases))
+        counts.update(_write_payers(loaded.payers))
+        counts.update(_write_scenarios(loaded.scenarios))
         db.session.commit()
     except Exception:
         db.session.rollback()
@@ -122,6 +173,85 @@ def _write_cases(cases: list[Case]) -> dict[str, int]:
     for gone in existing.values():  # file removed: keep the row for its attempts, stop listing it
         gone.active = False
     return {"cases": len(cases), "cases_changed": changed, "cases_retired": len(existing)}
+
+
+def plain(value):
+    """YAML-loaded data as JSON-safe plain data: dates as ISO strings, amounts as strings."""
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    if isinstance(value, (dt.date, Decimal)):
+        return value.isoformat() if isinstance(value, dt.date) else str(value)
+    return value
+
+
+def _write_payers(payers: dict) -> dict[str, int]:
+    from app.content.yamlmarks import load_yaml
+
+    existing = {p.slug: p for p in db.session.scalars(sa.select(ClaimPayer))}
+    for slug, (profile, path) in payers.items():
+        raw = Path(path).read_bytes()
+        content_hash = hashlib.sha256(raw).hexdigest()
+        row = existing.pop(slug, None)
+        if row is not None and row.content_hash == content_hash:
+            continue
+        row = row or ClaimPayer(slug=slug)
+        row.name, row.data = profile.name, plain(load_yaml(raw.decode("utf-8"), str(path)))
+        row.source_path, row.content_hash = _relative(str(path)), content_hash
+        db.session.add(row)
+    for gone in existing.values():  # scenarios name payers by slug; a removed file leaves no profile
+        db.session.delete(gone)
+    return {"payers": len(payers)}
+
+
+def _resolution_data(res) -> dict:
+    def changes(items):
+        return [{"path": c.path, "value": plain(c.value), "remove": c.remove} for c in items]
+
+    member = None
+    if res.member is not None:
+        m = res.member
+        member = plain({"member_id": m.member_id, "name": m.name, "birth_date": m.birth_date, "sex": m.sex,
+                        "plan": m.plan, "group": m.group, "coverage_start": m.coverage_start,
+                        "coverage_end": m.coverage_end, "deductible_met": m.deductible_met,
+                        "primary_payer": m.primary_payer})
+    return {"action": res.action, "rationale": res.rationale, "changes": changes(res.changes),
+            "evidence": changes(res.evidence), "payer": res.payer, "member": member,
+            "today": res.today.isoformat() if res.today else None}
+
+
+def _write_scenarios(scenarios: list[Scenario]) -> dict[str, int]:
+    from app.content.yamlmarks import load_yaml
+
+    existing = {s.slug: s for s in db.session.scalars(sa.select(ClaimScenario))}
+    changed = 0
+    for sc in scenarios:
+        raw = Path(sc.path).read_bytes()
+        content_hash = hashlib.sha256(raw).hexdigest()
+        row = existing.pop(sc.slug, None)
+        if row is not None and row.content_hash == content_hash and row.active:
+            continue
+        data = load_yaml(raw.decode("utf-8"), sc.path)  # the member and history blocks as written
+        exp = sc.expected
+        expected = {"status": exp.status, "carcs": list(exp.carcs), "causes": list(exp.causes),
+                    "paid": None if exp.paid is None else str(exp.paid)}
+        resolutions = [_resolution_data(r) for r in sc.resolutions]
+        row = row or ClaimScenario(slug=sc.slug)
+        row.title, row.payer_slug, row.today, row.difficulty = sc.title, sc.payer, sc.today, sc.difficulty
+        row.encounter, row.claim = sc.encounter, plain(sc.claim_data)
+        row.member = plain(data["member"]) if data.get("member") else None
+        row.history = plain(data.get("history") or [])
+        row.expected, row.resolutions = expected, resolutions
+        row.not_accepted, row.rationale = plain(list(sc.not_accepted)), sc.rationale
+        row.key_version = hashlib.sha256(json.dumps(
+            {"expected": expected, "resolutions": resolutions}, sort_keys=True).encode()).hexdigest()
+        row.source_path, row.content_hash, row.active = _relative(sc.path), content_hash, True
+        db.session.add(row)
+        changed += 1
+    for gone in existing.values():  # file removed: keep the row for its attempts, stop listing it
+        gone.active = False
+    return {"scenarios": len(scenarios), "scenarios_changed": changed, "scenarios_retired": len(existing)}
 
 
 def _write_lessons(content: LessonContent) -> dict[str, int]:

@@ -1,0 +1,315 @@
+"""Classes, enrolments, assignments, the gradebook and item analysis.
+
+Every read here is scoped: an instructor reaches only classes they teach, a student only classes they
+are enrolled in. The gradebook runs a fixed number of queries whatever the class size.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import secrets
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from app.extensions import db
+from app.models import Assignment, CaseAttempt, Classroom, CodingCase, Enrollment, User
+from app.models.classes import ASSIGNMENT_KINDS
+from app.models.users import utcnow
+
+JOIN_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
+
+
+class ClassError(ValueError):
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+def _attempt_models() -> dict[str, tuple[type, type, object]]:
+    """kind -> (attempt model, item model, the attempt's link to its item) for every assignable kind."""
+    models = {"case": (CaseAttempt, CodingCase, CaseAttempt.case_id)}
+    try:
+        from app.models import ClaimScenario, ScenarioAttempt
+        if hasattr(ScenarioAttempt, "assignment_id"):
+            models["scenario"] = (ScenarioAttempt, ClaimScenario, ScenarioAttempt.scenario_id)
+    except ImportError:  # pragma: no cover - scenarios not installed
+        pass
+    return models
+
+
+# --- classes and enrolment ------------------------------------------------------------------
+
+def create_class(instructor_id: int, name: str) -> Classroom:
+    name = (name or "").strip()
+    if not name:
+        raise ClassError("name", "Give the class a name.")
+    for _ in range(5):
+        code = "".join(secrets.choice(JOIN_ALPHABET) for _ in range(8))
+        classroom = Classroom(name=name[:120], instructor_id=instructor_id, join_code=code)
+        db.session.add(classroom)
+        try:
+            db.session.commit()
+            return classroom
+        except sa.exc.IntegrityError:  # the one-in-a-trillion code clash: draw again
+            db.session.rollback()
+    raise RuntimeError("could not draw a unique join code")
+
+
+def classes_taught(instructor_id: int) -> list[tuple[Classroom, int, int]]:
+    """(class, student count, assignment count) for an instructor's classes."""
+    students = sa.select(sa.func.count()).where(Enrollment.class_id == Classroom.id).scalar_subquery()
+    assignments = sa.select(sa.func.count()).where(Assignment.class_id == Classroom.id).scalar_subquery()
+    rows = db.session.execute(sa.select(Classroom, students, assignments)
+                              .where(Classroom.instructor_id == instructor_id).order_by(Classroom.created_at.desc()))
+    return [tuple(r) for r in rows]
+
+
+def class_for_instructor(class_id: int, instructor_id: int) -> Classroom | None:
+    """The class, only for the instructor who teaches it (others get None, shown as 404)."""
+    return db.session.scalar(sa.select(Classroom).where(Classroom.id == class_id, Classroom.instructor_id == instructor_id))
+
+
+def join_class(student_id: int, code: str) -> Classroom:
+    code = "".join((code or "").split()).upper()
+    classroom = db.session.scalar(sa.select(Classroom).where(Classroom.join_code == code)) if code else None
+    if classroom is None:
+        raise ClassError("code", "No class has that join code. Check it with your instructor.")
+    if classroom.instructor_id == student_id:
+        raise ClassError("code", "You teach this class.")
+    exists = db.session.scalar(sa.select(Enrollment.id).where(
+        Enrollment.class_id == classroom.id, Enrollment.student_id == student_id))
+    if exists is None:
+        db.session.add(Enrollment(class_id=classroom.id, student_id=student_id))
+        try:
+            db.session.commit()
+        except sa.exc.IntegrityError:  # joined twice at once
+            db.session.rollback()
+    return classroom
+
+
+def classes_joined(student_id: int) -> list[Classroom]:
+    return list(db.session.scalars(sa.select(Classroom).join(Enrollment, Enrollment.class_id == Classroom.id)
+                                   .where(Enrollment.student_id == student_id).order_by(Classroom.name)))
+
+
+def roster(class_id: int) -> list[User]:
+    return list(db.session.scalars(sa.select(User).join(Enrollment, Enrollment.student_id == User.id)
+                                   .where(Enrollment.class_id == class_id).order_by(User.name, User.id)))
+
+
+# --- assignments ----------------------------------------------------------------------------
+
+def assignable_items(kind: str) -> list[tuple[str, str]]:
+    """(slug, title) of what an instructor can assign of this kind."""
+    models = _attempt_models()
+    if kind not in models:
+        return []
+    item = models[kind][1]
+    return [(s, t) for s, t in db.session.execute(
+        sa.select(item.slug, item.title).where(item.active.is_(True)).order_by(item.title))]
+
+
+def create_assignment(classroom: Classroom, kind: str, ref: str, opens_at: datetime, due_at: datetime | None) -> Assignment:
+    models = _attempt_models()
+    if kind not in models or kind not in ASSIGNMENT_KINDS:
+        raise ClassError("kind", "Choose what to assign.")
+    item_model = models[kind][1]
+    item = db.session.scalar(sa.select(item_model).where(item_model.slug == ref, item_model.active.is_(True)))
+    if item is None:
+        raise ClassError("ref", "Choose an item from the list.")
+    if due_at is not None and due_at <= opens_at:
+        raise ClassError("due_at", "The due date must come after the opening date.")
+    assignment = Assignment(class_id=classroom.id, kind=kind, ref=ref, title=item.title, opens_at=opens_at, due_at=due_at)
+    db.session.add(assignment)
+    db.session.commit()
+    return assignment
+
+
+def assignments_of(class_id: int) -> list[Assignment]:
+    return list(db.session.scalars(sa.select(Assignment).where(Assignment.class_id == class_id)
+                                   .order_by(Assignment.opens_at, Assignment.id)))
+
+
+def assignment_for_student(assignment_id: int, student_id: int) -> Assignment | None:
+    """The assignment, only if the student is enrolled in its class."""
+    return db.session.scalar(sa.select(Assignment).join(Enrollment, Enrollment.class_id == Assignment.class_id)
+                             .where(Assignment.id == assignment_id, Enrollment.student_id == student_id))
+
+
+def assignment_for_instructor(assignment_id: int, instructor_id: int) -> Assignment | None:
+    return db.session.scalar(sa.select(Assignment).join(Classroom, Classroom.id == Assignment.class_id)
+                             .where(Assignment.id == assignment_id, Classroom.instructor_id == instructor_id))
+
+
+class AssignmentClosed(Exception):
+    pass
+
+
+def check_submission(assignment_id: int | None, student_id: int, kind: str, ref: str) -> tuple[Assignment | None, bool]:
+    """For a submission made for an assignment: (assignment, late). Refuses (AssignmentClosed) when the
+    student is not in the class, the assignment is for another item, or it has not opened yet."""
+    if not assignment_id:
+        return None, False
+    assignment = assignment_for_student(assignment_id, student_id)
+    if assignment is None or assignment.kind != kind or assignment.ref != ref:
+        raise AssignmentClosed("This work is not assigned to you.")
+    now = utcnow()
+    if not assignment.is_open(now):
+        raise AssignmentClosed(f"This assignment opens on {assignment.opens_at:%d %B %Y at %H:%M} UTC.")
+    return assignment, assignment.is_late(now)
+
+
+@dataclass
+class StudentAssignment:
+    assignment: Assignment
+    best: float | None
+    attempts: int
+    late: bool
+
+
+def student_assignments(student_id: int) -> list[StudentAssignment]:
+    """Every assignment in the student's classes with the student's best score for it."""
+    assignments = list(db.session.scalars(
+        sa.select(Assignment).join(Enrollment, Enrollment.class_id == Assignment.class_id)
+        .where(Enrollment.student_id == student_id).options(so.joinedload(Assignment.classroom))
+        .order_by(Assignment.due_at.is_(None), Assignment.due_at, Assignment.id)))
+    scores = _scores([a.id for a in assignments], [student_id])
+    return [StudentAssignment(a, *scores.get((student_id, a.id), (None, 0, False))) for a in assignments]
+
+
+# --- gradebook ------------------------------------------------------------------------------
+
+def _scores(assignment_ids: list[int], student_ids: list[int]) -> dict[tuple[int, int], tuple[float, int, bool]]:
+    """(student, assignment) -> (best score, attempts, any late): one grouped query per attempt kind."""
+    out: dict[tuple[int, int], tuple[float, int, bool]] = {}
+    if not assignment_ids or not student_ids:
+        return out
+    for attempt, _item, _link in _attempt_models().values():
+        rows = db.session.execute(
+            sa.select(attempt.user_id, attempt.assignment_id, sa.func.max(attempt.score), sa.func.count(),
+                      sa.func.max(sa.case((attempt.late.is_(True), 1), else_=0)))
+            .where(attempt.assignment_id.in_(assignment_ids))
+            .group_by(attempt.user_id, attempt.assignment_id))
+        wanted = set(student_ids)  # a student who left the class keeps attempts but leaves the book
+        for user_id, assignment_id, best, count, late in rows:
+            if user_id in wanted:
+                out[(user_id, assignment_id)] = (best, count, bool(late))
+    return out
+
+
+@dataclass
+class Gradebook:
+    classroom: Classroom
+    students: list[User]
+    assignments: list[Assignment]
+    cells: dict[tuple[int, int], tuple[float, int, bool]]
+    averages: dict[int, float | None] = field(default_factory=dict)
+
+    def cell(self, student_id: int, assignment_id: int):
+        return self.cells.get((student_id, assignment_id))
+
+
+def gradebook(classroom: Classroom) -> Gradebook:
+    students = roster(classroom.id)
+    assignments = assignments_of(classroom.id)
+    cells = _scores([a.id for a in assignments], [s.id for s in students])
+    averages = {}
+    for s in students:
+        got = [cells[(s.id, a.id)][0] for a in assignments if (s.id, a.id) in cells]
+        averages[s.id] = sum(got) / len(assignments) if assignments and got else None
+    return Gradebook(classroom, students, assignments, cells, averages)
+
+
+def _safe_cell(value) -> str:
+    """Spreadsheet-safe text: a leading = + - @ would be run as a formula by Excel or Calc."""
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def gradebook_csv(book: Gradebook) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    header = ["Student", "E-mail"]
+    for a in book.assignments:
+        header += [f"{a.title} (%)", f"{a.title} late"]
+    header.append("Average (%)")
+    writer.writerow([_safe_cell(h) for h in header])
+    for s in book.students:
+        row = [s.name, s.email]
+        for a in book.assignments:
+            cell = book.cell(s.id, a.id)
+            row += [f"{cell[0] * 100:.1f}" if cell else "", ("late" if cell and cell[2] else "")]
+        avg = book.averages.get(s.id)
+        row.append(f"{avg * 100:.1f}" if avg is not None else "")
+        writer.writerow([_safe_cell(c) for c in row])
+    # A byte-order mark so Excel reads UTF-8 names correctly.
+    return "\ufeff" + out.getvalue()
+
+
+def student_attempts_for(assignment: Assignment, student_id: int) -> list:
+    models = _attempt_models()
+    if assignment.kind not in models:
+        return []
+    attempt = models[assignment.kind][0]
+    return list(db.session.scalars(sa.select(attempt).where(attempt.assignment_id == assignment.id,
+                                                            attempt.user_id == student_id)
+                                   .order_by(attempt.created_at.desc())))
+
+
+def instructor_can_see_student(instructor_id: int, student_id: int) -> bool:
+    return db.session.scalar(sa.select(Enrollment.id).join(Classroom, Classroom.id == Enrollment.class_id)
+                             .where(Enrollment.student_id == student_id, Classroom.instructor_id == instructor_id)
+                             .limit(1)) is not None
+
+
+# --- item analysis --------------------------------------------------------------------------
+
+@dataclass
+class ItemStat:
+    label: str
+    expected: str
+    share_correct: float
+    discrimination: float | None
+    common_wrong: list[tuple[str, int]]
+
+
+def case_item_analysis(assignment: Assignment) -> tuple[int, list[ItemStat]]:
+    """Per key line of an assigned case: share right, discrimination (upper minus lower 27%),
+    and the wrong codes students entered most often. Uses each student's best attempt."""
+    attempts = list(db.session.scalars(sa.select(CaseAttempt).where(CaseAttempt.assignment_id == assignment.id)
+                                       .order_by(CaseAttempt.user_id, CaseAttempt.score.desc(), CaseAttempt.id)))
+    best: dict[int, CaseAttempt] = {}
+    for a in attempts:
+        best.setdefault(a.user_id, a)
+    chosen = sorted(best.values(), key=lambda a: a.score)
+    if not chosen:
+        return 0, []
+    n = len(chosen)
+    group = max(1, round(n * 0.27))
+    lower, upper = chosen[:group], chosen[-group:]
+    keyed: dict[tuple[str, int], dict] = {}
+    per_attempt: dict[int, dict[tuple[str, int], float]] = defaultdict(dict)
+    wrong: dict[tuple[str, int], Counter] = defaultdict(Counter)
+    for a in chosen:
+        for v in a.verdicts:
+            if v.get("status") == "extra" or not v.get("expected"):
+                continue
+            k = (v["kind"], v["position"])
+            keyed.setdefault(k, v)
+            per_attempt[a.id][k] = v.get("credit", 0.0)
+            if v.get("status") != "correct":
+                wrong[k][v.get("code") or "(nothing)"] += 1
+    stats = []
+    for k, v in sorted(keyed.items(), key=lambda kv: (kv[0][0] != "diagnosis", kv[0][1])):
+        right = sum(1 for a in chosen if per_attempt[a.id].get(k, 0.0) >= 1.0)
+        def share(group_):
+            return sum(1 for a in group_ if per_attempt[a.id].get(k, 0.0) >= 1.0) / len(group_)
+        disc = share(upper) - share(lower) if n >= 4 else None
+        label = f"{'Dx' if k[0] == 'diagnosis' else 'Px'} {k[1]}"
+        stats.append(ItemStat(label, v["expected"], right / n, disc, wrong[k].most_common(3)))
+    return n, stats

@@ -1,0 +1,255 @@
+"""Classes, assignments with dates enforced on the server, the gradebook, CSV, item analysis,
+the student dashboard, and who may see what."""
+import csv
+import io
+import re
+import uuid
+from contextlib import contextmanager
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from tests.conftest import CsrfClient
+
+PASSWORD = "correct horse battery"
+CASE = "established-diabetes-hypertension-visit"
+
+
+def login(app, make_user, email, role="student", name=None):
+    make_user(email, PASSWORD, role, name or email.split("@")[0].title())
+    c = CsrfClient(app)
+    assert c.login(email, PASSWORD).status_code == 302
+    return c
+
+
+@pytest.fixture
+def teacher(app, make_user):
+    return login(app, make_user, "teach@example.test", "instructor", "Teacher One")
+
+
+def create_class(teacher, name="Coding I"):
+    resp = teacher.post("/instructor/classes", {"name": name})
+    assert resp.status_code == 302
+    class_url = resp.headers["Location"]
+    page = teacher.get(class_url).get_data(as_text=True)
+    code = re.search(r'class="join-code">([A-Z0-9]+)<', page).group(1)
+    return int(class_url.rstrip("/").split("/")[-1]), code
+
+
+def assign(app, teacher, class_id, opens_delta=timedelta(minutes=-5), due_delta=timedelta(days=7), slug=CASE):
+    from app.models.users import utcnow
+    now = utcnow()
+    fmt = "%Y-%m-%dT%H:%M"
+    data = {"kind": "case", "ref": slug, "opens_at": (now + opens_delta).strftime(fmt),
+            "due_at": (now + due_delta).strftime(fmt) if due_delta is not None else ""}
+    resp = teacher.post(f"/instructor/classes/{class_id}", data)
+    assert resp.status_code == 302, resp.get_data(as_text=True)[:2000]
+    from app.extensions import db
+    from app.models import Assignment
+    with app.app_context():
+        return db.session.scalar(sa.select(sa.func.max(Assignment.id)))
+
+
+def key_of(app, slug=CASE):
+    from app.extensions import db
+    from app.models import CodingCase
+    with app.app_context():
+        return db.session.scalar(sa.select(CodingCase).where(CodingCase.slug == slug)).answer_key
+
+
+def submit_case(client, assignment_id, answer, slug=CASE):
+    page = client.get(f"/cases/{slug}?assignment={assignment_id}").get_data(as_text=True)
+    token = re.search(r'id="token" name="token" type="hidden" value="([^"]+)"', page).group(1)
+    data = {"token": token, "assignment": str(assignment_id)}
+    for i, code in enumerate(answer, 1):
+        data[f"dx_{i}"] = code
+    data["px_code_1"] = "99214"
+    return client.post(f"/cases/{slug}", data, token_from=f"/cases/{slug}")
+
+
+def test_students_join_with_a_code_and_bad_codes_are_explained(app, make_user, teacher):
+    class_id, code = create_class(teacher)
+    student = login(app, make_user, "s1@example.test")
+    bad = student.post("/progress/classes", {"code": "NOPE1234"})
+    assert bad.status_code == 422 and "No class has that join code" in bad.get_data(as_text=True)
+    assert 'value="NOPE1234"' in bad.get_data(as_text=True)
+    ok = student.post("/progress/classes", {"code": code.lower()})
+    assert ok.status_code == 302
+    student.post("/progress/classes", {"code": code})  # twice: still one enrolment
+    assert "S1" in teacher.get(f"/instructor/classes/{class_id}").get_data(as_text=True)
+    from app.extensions import db
+    from app.models import Enrollment
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Enrollment)) == 1
+
+
+def test_assignment_not_yet_open_is_refused_on_the_server_and_input_kept(app, make_user, teacher):
+    class_id, code = create_class(teacher)
+    aid = assign(app, teacher, class_id, opens_delta=timedelta(days=2))
+    student = login(app, make_user, "s2@example.test")
+    student.post("/progress/classes", {"code": code})
+    resp = submit_case(student, aid, ["E11.9", "I10"])
+    page = resp.get_data(as_text=True)
+    assert resp.status_code == 409 and "This assignment opens on" in page
+    assert 'value="E11.9"' in page
+    from app.extensions import db
+    from app.models import CaseAttempt
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(CaseAttempt)) == 0
+
+
+def test_student_not_in_class_cannot_submit_for_its_assignment(app, make_user, teacher):
+    class_id, _ = create_class(teacher)
+    aid = assign(app, teacher, class_id)
+    outsider = login(app, make_user, "out@example.test")
+    resp = submit_case(outsider, aid, ["E11.9"])
+    assert resp.status_code == 409 and "not assigned to you" in resp.get_data(as_text=True)
+
+
+def test_gradebook_scores_late_flags_drilldown_and_csv(app, make_user, teacher):
+    class_id, code = create_class(teacher)
+    on_time = assign(app, teacher, class_id)
+    overdue = assign(app, teacher, class_id, opens_delta=timedelta(days=-3), due_delta=timedelta(days=-1))
+    key = [d["code"] for d in key_of(app)["diagnoses"]]
+    student = login(app, make_user, "s3@example.test", name="=HYPERLINK(\"http://x\")")
+    student.post("/progress/classes", {"code": code})
+    submit_case(student, on_time, key)
+    late_resp = submit_case(student, overdue, key[:1])
+    assert "marked late" in student.get(late_resp.headers["Location"]).get_data(as_text=True)
+
+    book = teacher.get(f"/instructor/classes/{class_id}/gradebook").get_data(as_text=True)
+    assert "100%" in book and "late" in book
+    work = teacher.get(f"/instructor/assignments/{on_time}/students/{_user_id(app, 's3@example.test')}").get_data(as_text=True)
+    attempt_link = re.search(r'href="(/instructor/case-attempts/\d+)"', work).group(1)
+    verdicts = teacher.get(attempt_link).get_data(as_text=True)
+    assert "status-correct" in verdicts and "attempt" in verdicts
+
+    resp = teacher.get(f"/instructor/classes/{class_id}/gradebook.csv")
+    assert resp.mimetype == "text/csv" and "attachment" in resp.headers["Content-Disposition"]
+    text = resp.get_data(as_text=True)
+    assert text.startswith("\ufeff")
+    rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
+    assert rows[0][0] == "Student" and len(rows) == 2
+    assert rows[1][0].startswith("'=")  # a formula-looking name is neutralised
+    assert "100.0" in rows[1] and "late" in rows[1]
+
+
+def _user_id(app, email):
+    from app.extensions import db
+    from app.models import User
+    with app.app_context():
+        return db.session.scalar(sa.select(User.id).where(User.email == email))
+
+
+def test_item_analysis_lists_the_most_common_wrong_codes(app, make_user, teacher):
+    class_id, code = create_class(teacher)
+    aid = assign(app, teacher, class_id)
+    key = [d["code"] for d in key_of(app)["diagnoses"]]
+    for i in range(4):
+        s = login(app, make_user, f"ia{i}@example.test")
+        s.post("/progress/classes", {"code": code})
+        answer = list(key)
+        if i < 3:
+            answer[0] = "E11.65"
+        submit_case(s, aid, answer)
+    page = teacher.get(f"/instructor/assignments/{aid}/analysis").get_data(as_text=True)
+    assert "4 students attempted" in page
+    assert "E11.65</code> ×3" in page
+    assert "25%" in page  # one in four had the first line fully right
+
+
+def test_instructors_see_only_their_own_classes(app, make_user, teacher):
+    class_id, code = create_class(teacher)
+    aid = assign(app, teacher, class_id)
+    student = login(app, make_user, "s4@example.test")
+    student.post("/progress/classes", {"code": code})
+    location = submit_case(student, aid, ["E11.9"]).headers["Location"]
+    attempt_id = int(location.rsplit("/", 1)[1])
+    other = login(app, make_user, "teach2@example.test", "instructor")
+    for path in (f"/instructor/classes/{class_id}", f"/instructor/classes/{class_id}/gradebook",
+                 f"/instructor/classes/{class_id}/gradebook.csv", f"/instructor/assignments/{aid}/analysis",
+                 f"/instructor/assignments/{aid}/students/{_user_id(app, 's4@example.test')}",
+                 f"/instructor/case-attempts/{attempt_id}"):
+        assert other.get(path).status_code == 404, path
+        assert student.get(path).status_code == 403, path
+        assert teacher.get(path).status_code == 200, path
+    assert CsrfClient(app).client.get("/instructor/classes").status_code == 302
+
+
+def test_dashboard_shows_mastery_next_step_and_svg_chart(app, make_user):
+    student = login(app, make_user, "dash@example.test")
+    page = student.get("/progress/").get_data(as_text=True)
+    assert "No case attempts yet" in page and "a good first case" in page
+    submit_case(student, "", ["E11.9"])  # a practice attempt, no assignment
+    page = student.get("/progress/").get_data(as_text=True)
+    assert "<svg" in page and "Scores as a table" in page and "Mastery by domain" in page
+    assert "recommended because" in page
+
+
+@contextmanager
+def count_queries(app):
+    from app.extensions import db
+    counter = {"n": 0}
+
+    def before(*_args, **_kwargs):
+        counter["n"] += 1
+
+    with app.app_context():
+        engine = db.engine
+    sa.event.listen(engine, "before_cursor_execute", before)
+    try:
+        yield counter
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", before)
+
+
+def _seed_attempts(app, user_id, n, assignment_id=None):
+    from app.extensions import db
+    from app.models import CaseAttempt, CodingCase
+    with app.app_context():
+        cases = list(db.session.scalars(sa.select(CodingCase).limit(10)))
+        for i in range(n):
+            case = cases[i % len(cases)]
+            db.session.add(CaseAttempt(user_id=user_id, case_id=case.id, submission_token=uuid.uuid4().hex,
+                                       key_version=case.key_version, response={}, score=(i % 5) / 4, points=1, max_points=1,
+                                       verdicts=[], assignment_id=assignment_id))
+        db.session.commit()
+
+
+def test_dashboard_query_count_does_not_grow_with_attempts(app, make_user):
+    student = login(app, make_user, "qc@example.test")
+    uid = _user_id(app, "qc@example.test")
+    _seed_attempts(app, uid, 3)
+    with count_queries(app) as few:
+        assert student.get("/progress/").status_code == 200
+    _seed_attempts(app, uid, 60)
+    with count_queries(app) as many:
+        assert student.get("/progress/").status_code == 200
+    assert few["n"] == many["n"]
+
+
+def test_gradebook_query_count_does_not_grow_with_students(app, make_user, teacher):
+    class_id, code = create_class(teacher)
+    aid = assign(app, teacher, class_id)
+    from app.extensions import db
+    from app.models import Enrollment
+    from app.services.auth import create_user
+
+    def add_students(n, start):
+        with app.app_context():
+            for i in range(start, start + n):
+                u = create_user(f"bulk{i}@example.test", f"Bulk {i}", PASSWORD)
+                db.session.add(Enrollment(class_id=class_id, student_id=u.id))
+            db.session.commit()
+        for i in range(start, start + n):
+            _seed_attempts(app, _user_id(app, f"bulk{i}@example.test"), 3, aid)
+
+    add_students(2, 0)
+    with count_queries(app) as few:
+        assert teacher.get(f"/instructor/classes/{class_id}/gradebook").status_code == 200
+    add_students(8, 2)
+    with count_queries(app) as many:
+        page = teacher.get(f"/instructor/classes/{class_id}/gradebook")
+    assert page.status_code == 200 and "Bulk 9" in page.get_data(as_text=True)
+    assert few["n"] == many["n"]
