@@ -55,6 +55,7 @@ def register_blueprints(app: Flask) -> None:
     from app.api import bp as api_bp
     from app.auth import bp as auth_bp
     from app.cases import bp as cases_bp
+    from app.exams import bp as exams_bp
     from app.codebook import bp as codebook_bp
     from app.instructor import bp as instructor_bp
     from app.progress import bp as progress_bp
@@ -62,6 +63,7 @@ def register_blueprints(app: Flask) -> None:
     from app.main import bp as main_bp
     from app.rolefit import bp as rolefit_bp
     from app.scenarios import bp as scenarios_bp
+    from app.quizzes import bp as quizzes_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp, url_prefix="/auth")
@@ -69,7 +71,9 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(rolefit_bp, url_prefix="/role-fit")
     app.register_blueprint(codebook_bp, url_prefix="/codebook")
     app.register_blueprint(cases_bp, url_prefix="/cases")
+    app.register_blueprint(exams_bp, url_prefix="/exams")
     app.register_blueprint(scenarios_bp, url_prefix="/claims")
+    app.register_blueprint(quizzes_bp, url_prefix="/quizzes")
     app.register_blueprint(api_bp, url_prefix="/api")
     app.register_blueprint(instructor_bp, url_prefix="/instructor")
     app.register_blueprint(progress_bp, url_prefix="/progress")

@@ -12,7 +12,9 @@ import sqlalchemy as sa
 
 ROOT = Path(__file__).resolve().parent.parent
 #: tables that hold imported content; every other table is emptied after each test
-CONTENT_TABLES = {"tracks", "lessons", "coding_cases", "claim_payers", "claim_scenarios", "alembic_version"}
+CONTENT_TABLES = {"tracks", "lessons", "coding_cases", "claim_payers", "claim_scenarios", "alembic_version",
+                  "quizzes", "quiz_versions"}  # site quizzes; quizzes a test made are removed below
+CONTENT_TABLES |= {"exam_questions", "exam_blueprints"}  # practice-exam bank and blueprints
 
 
 def _database_url(worker: str, tmp_dir: Path) -> str:
@@ -23,14 +25,31 @@ def _database_url(worker: str, tmp_dir: Path) -> str:
     from config import _database_url as normalise
 
     url = normalise(pg)
-    schema = f"t_{re.sub(r'[^a-z0-9]', '', worker)}"
+    # A schema per run and per worker: two runs on one server (two sessions, or CI beside a
+    # developer) must never drop each other's tables.
+    run = re.sub(r"[^a-z0-9]", "", os.environ.get("PYTEST_XDIST_TESTRUNUID", str(os.getpid())).lower())[:10]
+    schema = f"t_{run}_{re.sub(r'[^a-z0-9]', '', worker)}"
     engine = sa.create_engine(url)
     with engine.begin() as conn:
         conn.execute(sa.text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
         conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
     engine.dispose()
     sep = "&" if "?" in url else "?"
+    _SCHEMAS.append((url, schema))
     return f"{url}{sep}options=-csearch_path%3D{schema}"
+
+
+_SCHEMAS: list[tuple[str, str]] = []
+
+
+def _drop_schemas() -> None:
+    """Drop this run's PostgreSQL schemas (after the app's connections are closed)."""
+    while _SCHEMAS:
+        url, schema = _SCHEMAS.pop()
+        engine = sa.create_engine(url)
+        with engine.begin() as conn:
+            conn.execute(sa.text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        engine.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -38,6 +57,7 @@ def app(tmp_path_factory):
     from flask_migrate import upgrade
 
     from app import create_app
+    from app.extensions import db as db_ext
     from app.services.content import import_content
 
     tmp = tmp_path_factory.mktemp("db")
@@ -53,6 +73,10 @@ def app(tmp_path_factory):
         report = import_content()
         assert report.ok, report.errors
     yield app
+    with app.app_context():
+        db_ext.session.remove()
+        db_ext.engine.dispose()
+    _drop_schemas()
 
 
 @pytest.fixture(autouse=True)
@@ -71,6 +95,10 @@ def _clean_rows(request):
             for table in reversed(meta.sorted_tables):
                 if table.name not in CONTENT_TABLES:
                     conn.execute(table.delete())
+            if "quizzes" in meta.tables:  # quizzes a test made; site quizzes (from content/quizzes/) stay
+                made = "SELECT id FROM quizzes WHERE source_path IS NULL"
+                conn.execute(sa.text(f"DELETE FROM quiz_versions WHERE quiz_id IN ({made})"))
+                conn.execute(sa.text("DELETE FROM quizzes WHERE source_path IS NULL"))
         limiter.reset()
 
 

@@ -5,6 +5,8 @@ from app.models.rolefit import RoleFitRecord
 from app.models.cases import CaseAttempt, CodingCase
 from app.models.classes import Assignment, Classroom, Enrollment
 from app.models.scenarios import ClaimPayer, ClaimScenario, ScenarioAttempt
+from app.models.quizzes import Quiz, QuizAttempt, QuizVersion  # noqa: F401
+from app.models.exams import ExamAnswer, ExamAttempt, ExamBlueprint, ExamQuestion, ReviewCard, ReviewSettings  # noqa: F401
 
 __all__ = ["AuthSession", "LoginFailure", "Role", "User", "Lesson", "LessonProgress", "Track", "RoleFitRecord", "CaseAttempt", "CodingCase",
            "ClaimPayer", "ClaimScenario", "ScenarioAttempt", "Assignment", "Classroom", "Enrollment"]

@@ -21,6 +21,7 @@ from app.content.markdown import render_markdown
 from app.extensions import db
 from app.models import ClaimPayer, ClaimScenario, CodingCase, Lesson, Track
 from app.services.codes import CodeSetMissing, codeset
+from app.services.quizzes import load_site_quizzes, write_site_quizzes
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,8 @@ class LoadedContent:
     errors: list[ContentError]
     payers: dict = None
     scenarios: list[Scenario] = None
+    quizzes: list = None  # (QuizData, path) of each content/quizzes/*.yml quiz
+    exams: object = None  # app.services.exam_content.ExamContent: question bank and exam blueprints
 
 
 def load_cases_checked(directory: Path) -> tuple[list[Case], list[ContentError]]:
@@ -116,7 +119,10 @@ def load_all(base: Path) -> LoadedContent:
     lessons, errors = load_lesson_content(base / "lessons")
     cases, case_errors = load_cases_checked(base / "quizzes" / "cases")
     payers, scenarios, scenario_errors = load_scenarios_checked(base / "payers", base / "quizzes" / "scenarios")
-    return LoadedContent(lessons, cases, errors + case_errors + scenario_errors, payers, scenarios)
+    quizzes, quiz_errors = load_site_quizzes(base / "quizzes")  # top-level quiz files, not cases/ or scenarios/
+    from app.services.exam_content import load_exams_checked
+    exams, exam_errors = load_exams_checked(base)  # content/questions/ and content/exams.yml
+    return LoadedContent(lessons, cases, errors + case_errors + scenario_errors + quiz_errors + exam_errors, payers, scenarios, quizzes, exams)
 
 
 def check_content(base: Path | None = None) -> ImportReport:
@@ -128,6 +134,9 @@ def check_content(base: Path | None = None) -> ImportReport:
     counts["cases"] = len(loaded.cases)
     counts["payers"] = len(loaded.payers)
     counts["scenarios"] = len(loaded.scenarios)
+    counts["quizzes"] = len(loaded.quizzes)
+    if loaded.exams is not None and loaded.exams.bank is not None:
+        counts["questions"] = len(loaded.exams.bank)
     return ImportReport(counts, tuple(loaded.errors))
 
 
@@ -141,6 +150,9 @@ def import_content(base: Path | None = None) -> ImportReport:
         counts.update(_write_cases(loaded.cases))
         counts.update(_write_payers(loaded.payers))
         counts.update(_write_scenarios(loaded.scenarios))
+        counts.update(write_site_quizzes(loaded.quizzes, _relative))
+        from app.services.exam_content import write_exams
+        counts.update(write_exams(loaded.exams, _relative))
         db.session.commit()
     except Exception:
         db.session.rollback()

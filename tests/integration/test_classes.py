@@ -221,9 +221,11 @@ def test_dashboard_query_count_does_not_grow_with_attempts(app, make_user):
     student = login(app, make_user, "qc@example.test")
     uid = _user_id(app, "qc@example.test")
     _seed_attempts(app, uid, 3)
+    student.get("/progress/")  # once first: lazy upkeep (session touch, review queue) is not what is counted
     with count_queries(app) as few:
         assert student.get("/progress/").status_code == 200
     _seed_attempts(app, uid, 60)
+    student.get("/progress/")
     with count_queries(app) as many:
         assert student.get("/progress/").status_code == 200
     assert few["n"] == many["n"]

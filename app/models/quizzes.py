@@ -1,0 +1,90 @@
+"""Instructor-authored quizzes, their versions, and students' graded attempts."""
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from app.extensions import db
+from app.models.users import User, utcnow
+
+
+class Quiz(db.Model):
+    """A quiz: its identity, owner and which version is live. The content lives in its versions."""
+
+    __tablename__ = "quizzes"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    slug: so.Mapped[str] = so.mapped_column(sa.String(120), unique=True, index=True)
+    #: None for site quizzes imported from content/quizzes/ (admins edit those)
+    owner_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    #: the number of the version students take; None while unpublished
+    published_number: so.Mapped[int | None] = so.mapped_column(default=None)
+    #: bumped by every save: edit forms carry it, and a save from a stale form is refused
+    revision: so.Mapped[int] = so.mapped_column(default=1)
+    saved_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    saved_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    #: set for quizzes that come from a file in content/quizzes/ (relative path) and its hash
+    source_path: so.Mapped[str | None] = so.mapped_column(sa.String(300), default=None)
+    content_hash: so.Mapped[str | None] = so.mapped_column(sa.String(64), default=None)
+
+    owner: so.Mapped[User | None] = so.relationship(foreign_keys=[owner_id])
+    saved_by: so.Mapped[User | None] = so.relationship(foreign_keys=[saved_by_id])
+    versions: so.Mapped[list[QuizVersion]] = so.relationship(
+        back_populates="quiz", order_by="QuizVersion.number", cascade="all, delete-orphan")
+
+
+class QuizVersion(db.Model):
+    """One version of a quiz. Once published it is frozen: a later edit makes the next version."""
+
+    __tablename__ = "quiz_versions"
+    __table_args__ = (sa.UniqueConstraint("quiz_id", "number", name="uq_quiz_version_number"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    quiz_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("quizzes.id", ondelete="CASCADE"), index=True)
+    number: so.Mapped[int]
+    title: so.Mapped[str] = so.mapped_column(sa.String(200))
+    #: Markdown as the instructor wrote it; rendered and sanitised by render_markdown on display
+    instructions: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    #: questions in canonical form (app.content.quizfiles), keys included: never sent before submitting
+    questions: so.Mapped[list] = so.mapped_column(sa.JSON, default=list)
+    created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    published_at: so.Mapped[datetime | None] = so.mapped_column(default=None)
+
+    quiz: so.Mapped[Quiz] = so.relationship(back_populates="versions")
+
+    @property
+    def frozen(self) -> bool:
+        return self.published_at is not None
+
+    @property
+    def max_points(self) -> float:
+        return sum(q["points"] for q in self.questions)
+
+
+class QuizAttempt(db.Model):
+    __tablename__ = "quiz_attempts"
+    __table_args__ = (
+        # The form carries a one-time token: a double-clicked submit stores one attempt.
+        sa.UniqueConstraint("user_id", "submission_token", name="uq_quiz_attempt_user_token"),
+        sa.Index("ix_quiz_attempts_user_quiz", "user_id", "quiz_id"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    quiz_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("quizzes.id", ondelete="CASCADE"), index=True)
+    #: the version taken; the attempt stays graded by it whatever later versions say
+    version_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("quiz_versions.id", ondelete="CASCADE"), index=True)
+    submission_token: so.Mapped[str] = so.mapped_column(sa.String(64))
+    answers: so.Mapped[list] = so.mapped_column(sa.JSON)
+    #: one result per question: points, max_points, correct, and (code questions) the grader's lines
+    results: so.Mapped[list] = so.mapped_column(sa.JSON)
+    score: so.Mapped[float]
+    points: so.Mapped[float]
+    max_points: so.Mapped[float]
+    created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow, index=True)
+
+    quiz: so.Mapped[Quiz] = so.relationship()
+    version: so.Mapped[QuizVersion] = so.relationship()

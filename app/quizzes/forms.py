@@ -1,0 +1,142 @@
+import secrets
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import (
+    BooleanField,
+    DecimalField,
+    FieldList,
+    Form,
+    FormField,
+    HiddenField,
+    RadioField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from app.content.quizfiles import MAX_CHOICES, MAX_POINTS, QUESTION_TYPES, format_key_lines, parse_key_lines, tidy_points
+
+CHOICE_ROWS = 6
+
+
+class QuizForm(FlaskForm):
+    title = StringField("Title", validators=[DataRequired(), Length(max=200)])
+    instructions = TextAreaField("Instructions", validators=[Length(max=20000)],
+                                 description="Markdown: shown to students above the questions.")
+    revision = HiddenField()
+    submit = SubmitField("Save")
+
+
+class ChoiceForm(Form):
+    text = StringField("Choice", validators=[Length(max=500)])
+    correct = BooleanField("Correct")
+    feedback = StringField("Feedback for this choice", validators=[Length(max=1000)])
+
+
+class QuestionForm(FlaskForm):
+    """One question of any type; only the fields of the chosen type are read."""
+
+    type = SelectField("Question type", choices=list(QUESTION_TYPES.items()))
+    prompt = TextAreaField("Question", validators=[Length(max=10000)], description="Markdown.")
+    points = DecimalField("Points", places=2, default=1,
+                          validators=[InputRequired(message="Give the question's points."),
+                                      NumberRange(min=0.01, max=MAX_POINTS)])
+    choices = FieldList(FormField(ChoiceForm), min_entries=CHOICE_ROWS, max_entries=MAX_CHOICES)
+    answer = RadioField("The statement is", choices=[("true", "True"), ("false", "False")],
+                        validators=[Optional()])
+    answers = TextAreaField("Accepted answers", validators=[Length(max=2000)],
+                            description="One per line; matching ignores case and extra spaces.")
+    key_diagnoses = TextAreaField(
+        "Answer key: diagnosis codes (ICD-10-CM), first-listed first", validators=[Length(max=2000)],
+        description="One per line, e.g. E11.22 — alternatives: 'E11.22 or E11.29'; 'Z79.4 optional'.")
+    key_procedures = TextAreaField(
+        "Answer key: procedure codes (CPT / HCPCS)", validators=[Length(max=2000)],
+        description="One per line, modifiers after hyphens and units after x, e.g. 99214-25 or 17003 x5.")
+    case = SelectField("Coding case", choices=[("", "—")], validate_choice=False,
+                       description="The student reads the case's encounter and codes it; the case's own answer "
+                                   "key grades it, with its rationales.")
+    feedback = TextAreaField("Feedback / rationale", validators=[Length(max=10000)],
+                             description="Markdown: shown with the result, after the student submits.")
+    revision = HiddenField()
+    submit = SubmitField("Save question")
+
+    def to_question(self) -> tuple[dict, dict[str, str]]:
+        """The question in canonical form and any problems reading the key lines."""
+        kind = self.type.data
+        q: dict = {"type": kind, "prompt": (self.prompt.data or "").strip(),
+                   "points": tidy_points(self.points.data) if self.points.data is not None else None}
+        problems: dict[str, str] = {}
+        if kind in ("single", "multiple"):
+            q["choices"] = []
+            for entry in self.choices.entries:
+                text = (entry.form.text.data or "").strip()
+                if not text:
+                    continue
+                choice = {"text": text, "correct": bool(entry.form.correct.data)}
+                if (entry.form.feedback.data or "").strip():
+                    choice["feedback"] = entry.form.feedback.data.strip()
+                q["choices"].append(choice)
+        elif kind == "truefalse":
+            q["answer"] = {"true": True, "false": False}.get(self.answer.data)
+        elif kind == "short":
+            q["answers"] = [a.strip() for a in (self.answers.data or "").splitlines() if a.strip()]
+        elif kind == "case":
+            q["case"] = self.case.data or None
+        elif kind == "code":
+            q["key"] = {}
+            for section, field in (("diagnoses", self.key_diagnoses), ("procedures", self.key_procedures)):
+                entries, bad = parse_key_lines(field.data, section)
+                if bad:
+                    problems[section] = " ".join(bad)
+                if entries:
+                    q["key"][section] = entries
+        if (self.feedback.data or "").strip():
+            q["feedback"] = self.feedback.data.strip()
+        return q, problems
+
+    def fill(self, q: dict) -> None:
+        """Show a stored question (GET)."""
+        self.type.data = q["type"]
+        self.prompt.data = q.get("prompt", "")
+        self.points.data = q.get("points", 1)
+        self.feedback.data = q.get("feedback", "")
+        choices = q.get("choices", [])
+        while len(self.choices.entries) < min(MAX_CHOICES, max(CHOICE_ROWS, len(choices) + 2)):
+            self.choices.append_entry()
+        for entry, choice in zip(self.choices.entries, choices):
+            entry.form.text.data = choice["text"]
+            entry.form.correct.data = choice.get("correct", False)
+            entry.form.feedback.data = choice.get("feedback", "")
+        if "answer" in q:
+            self.answer.data = "true" if q["answer"] else "false"
+        self.answers.data = "\n".join(q.get("answers", []))
+        self.case.data = q.get("case", "")
+        key = q.get("key", {})
+        self.key_diagnoses.data = format_key_lines(key.get("diagnoses", []), "diagnoses")
+        self.key_procedures.data = format_key_lines(key.get("procedures", []), "procedures")
+
+
+class ActionForm(FlaskForm):
+    """Delete / move / publish buttons: CSRF plus the revision the page showed."""
+
+    revision = HiddenField()
+
+
+class TakeForm(FlaskForm):
+    """CSRF and the one-time submission token; the answers are read by the service."""
+
+    token = HiddenField(default=lambda: secrets.token_urlsafe(16))
+    submit = SubmitField("Submit answers")
+
+
+class ImportForm(FlaskForm):
+    file = FileField("Quiz file", validators=[FileRequired("Choose a file to import.")])
+    format = SelectField("Format", choices=[("", "By file name (.yml, .gift, .txt)"), ("yaml", "YAML quiz"),
+                                            ("gift", "Moodle GIFT"), ("aiken", "Aiken")], default="")
+    title = StringField("Title (GIFT and Aiken)", validators=[Length(max=200)],
+                        description="Leave empty to name the quiz after the file.")
+    submit = SubmitField("Import")
+

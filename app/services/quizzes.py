@@ -1,0 +1,499 @@
+"""Quizzes: authoring with versions and conflict-safe saves, publishing, taking and grading, files."""
+from __future__ import annotations
+
+import copy
+import re
+import dataclasses
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Callable
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from app.content.errors import ContentError
+from app.content.quizfiles import (
+    QuizData,
+    QuizFileErrors,
+    dump_quiz_yaml,
+    key_code_problems,
+    load_quiz_file,
+    load_quiz_yaml,
+    normalise_short,
+    question_problems,
+    quiz_code_errors,
+    slugify,
+)
+from app.extensions import db
+from app.grading import grade_case
+from app.models import CodingCase, Quiz, QuizAttempt, QuizVersion, User
+from app.models.users import utcnow
+from app.services.codes import CodeSetMissing, codeset
+
+EDITOR_ROLES = ("instructor", "admin")
+
+
+class SaveConflict(Exception):
+    """Someone saved the quiz after the form was opened: nothing was written."""
+
+    def __init__(self, quiz: Quiz) -> None:
+        self.saved_by = quiz.saved_by.name if quiz.saved_by else "Someone"
+        self.saved_at: datetime = quiz.saved_at
+        self.revision = quiz.revision
+        super().__init__(self.message)
+
+    @property
+    def message(self) -> str:
+        return (f"{self.saved_by} saved this quiz at {self.saved_at:%H:%M} UTC; "
+                f"your changes were not saved — here they are:")
+
+
+# --- reading ------------------------------------------------------------------------------------
+
+def list_own(user) -> list[Quiz]:
+    """An instructor's quizzes; an admin sees every quiz (site quizzes from files included)."""
+    query = (sa.select(Quiz).order_by(Quiz.saved_at.desc(), Quiz.id.desc())
+             .options(so.selectinload(Quiz.versions), so.selectinload(Quiz.saved_by)))
+    if not user.has_role("admin"):
+        query = query.where(Quiz.owner_id == user.id)
+    return list(db.session.scalars(query))
+
+
+def get_own_quiz(quiz_id: int, user) -> Quiz | None:
+    """A quiz its owner (or an admin) may edit; anyone else gets None (a 404)."""
+    quiz = db.session.get(Quiz, quiz_id)
+    if quiz is None or (quiz.owner_id != user.id and not user.has_role("admin")):
+        return None
+    return quiz
+
+
+def latest_version(quiz: Quiz) -> QuizVersion:
+    return quiz.versions[-1]
+
+
+def published_version(quiz: Quiz) -> QuizVersion | None:
+    if quiz.published_number is None:
+        return None
+    return next((v for v in quiz.versions if v.number == quiz.published_number), None)
+
+
+@dataclass(frozen=True)
+class PublishedRow:
+    quiz: Quiz
+    version: QuizVersion
+    best: float | None
+    attempts: int
+
+
+def list_published(user_id: int) -> list[PublishedRow]:
+    """Published quizzes with the student's best score: two queries whatever the count."""
+    rows = db.session.execute(
+        sa.select(Quiz, QuizVersion).join(QuizVersion, sa.and_(
+            QuizVersion.quiz_id == Quiz.id, QuizVersion.number == Quiz.published_number))
+        .order_by(QuizVersion.title)).all()
+    best = {quiz_id: (score, n) for quiz_id, score, n in db.session.execute(
+        sa.select(QuizAttempt.quiz_id, sa.func.max(QuizAttempt.score), sa.func.count())
+        .where(QuizAttempt.user_id == user_id).group_by(QuizAttempt.quiz_id))}
+    return [PublishedRow(q, v, *best.get(q.id, (None, 0))) for q, v in rows]
+
+
+def get_published(quiz_id: int) -> tuple[Quiz, QuizVersion] | None:
+    quiz = db.session.get(Quiz, quiz_id)
+    version = published_version(quiz) if quiz else None
+    return (quiz, version) if version else None
+
+
+#: how long after a new version goes live a page showing the previous one may still be submitted
+SUPERSEDED_GRACE = timedelta(hours=4)
+
+
+def version_for_submission(quiz: Quiz, live: QuizVersion, version_id: int | None) -> QuizVersion | None:
+    """The version a posted answer page showed: the live one, or the one it replaced if that happened
+    recently (a student mid-quiz keeps the questions they read). None: the page is too old."""
+    if version_id in (None, live.id):
+        return live
+    shown = next((v for v in quiz.versions if v.id == version_id and v.frozen), None)
+    if shown is None or live.published_at is None or utcnow() - live.published_at > SUPERSEDED_GRACE:
+        return None
+    return shown
+
+
+def get_own_attempt(attempt_id: int, user_id: int) -> QuizAttempt | None:
+    """An attempt, only for the student who made it."""
+    return db.session.scalar(sa.select(QuizAttempt).where(QuizAttempt.id == attempt_id,
+                                                          QuizAttempt.user_id == user_id))
+
+
+def history(user_id: int, quiz_id: int, limit: int = 10) -> list[QuizAttempt]:
+    return list(db.session.scalars(
+        sa.select(QuizAttempt).where(QuizAttempt.user_id == user_id, QuizAttempt.quiz_id == quiz_id)
+        .order_by(QuizAttempt.created_at.desc(), QuizAttempt.id.desc()).limit(limit)))
+
+
+# --- checking -----------------------------------------------------------------------------------
+
+def question_errors(question: dict) -> dict[str, str]:
+    """Every problem of one question, code-set checks included: field -> message."""
+    problems = question_problems(question)
+    if question.get("type") == "code" and "key" not in problems:
+        for section, messages in key_code_problems(question["key"], codeset()).items():
+            problems[section] = " ".join(messages)
+    if question.get("type") == "case" and "case" not in problems and question["case"] not in active_case_slugs():
+        problems["case"] = f"There is no coding case '{question['case']}'."
+    return problems
+
+
+def active_case_slugs() -> set[str]:
+    return set(db.session.scalars(sa.select(CodingCase.slug).where(CodingCase.active.is_(True))))
+
+
+def case_choices() -> list[tuple[str, str]]:
+    rows = db.session.execute(sa.select(CodingCase.slug, CodingCase.title).where(CodingCase.active.is_(True))
+                              .order_by(CodingCase.title))
+    return [(slug, f"{title} ({slug})") for slug, title in rows]
+
+
+def cases_for(questions: list[dict]) -> dict[str, CodingCase]:
+    """The coding cases that case questions name, by slug (one query)."""
+    slugs = {q["case"] for q in questions if q["type"] == "case"}
+    if not slugs:
+        return {}
+    return {c.slug: c for c in db.session.scalars(sa.select(CodingCase).where(CodingCase.slug.in_(slugs)))}
+
+
+def check_quiz_data(data: QuizData, path: str, more_case_slugs=()) -> None:
+    """Raise QuizFileErrors if a code question's key fails the code set or a case question names no case."""
+    errors = quiz_code_errors(data, codeset(), path, case_slugs=active_case_slugs() | set(more_case_slugs))
+    if errors:
+        raise QuizFileErrors(errors)
+
+
+# --- writing ------------------------------------------------------------------------------------
+
+def _unique_slug(base: str) -> str:
+    base = slugify(base)
+    taken = set(db.session.scalars(sa.select(Quiz.slug).where(Quiz.slug.like(f"{base}%"))))
+    slug, n = base, 2
+    while slug in taken:
+        slug, n = f"{base}-{n}", n + 1
+    return slug
+
+
+def create_quiz(owner_id: int | None, title: str, instructions: str = "", questions: list | None = None,
+                slug: str | None = None) -> Quiz:
+    """A new quiz with its first (draft) version."""
+    for _ in range(3):
+        quiz = Quiz(slug=slug or _unique_slug(title), owner_id=owner_id, saved_by_id=owner_id, saved_at=utcnow())
+        quiz.versions.append(QuizVersion(number=1, title=title.strip(), instructions=instructions or "",
+                                         questions=copy.deepcopy(questions or [])))
+        db.session.add(quiz)
+        try:
+            db.session.commit()
+            return quiz
+        except sa.exc.IntegrityError:
+            db.session.rollback()  # another quiz took the slug meanwhile: pick the next free one
+            slug = None
+    raise RuntimeError("could not find a free slug for the quiz")
+
+
+def save(quiz: Quiz, revision: int, user_id: int | None, change: Callable[[dict], None]) -> QuizVersion:
+    """Apply ``change`` to the quiz's content and store it, if nobody saved since ``revision``.
+
+    ``change`` edits a dict with title, instructions and questions (a copy). A draft is edited in
+    place; a published (frozen) version is never changed: the edit becomes the next version, and
+    the published one stays live until that is published.
+    """
+    if quiz.source_path:
+        raise SiteQuizReadOnly(quiz)
+    _claim(quiz, revision, user_id)
+    latest = latest_version(quiz)
+    content = {"title": latest.title, "instructions": latest.instructions,
+               "questions": copy.deepcopy(latest.questions)}
+    change(content)
+    if latest.frozen:
+        latest = QuizVersion(number=latest.number + 1)
+        quiz.versions.append(latest)
+    latest.title, latest.instructions = content["title"].strip(), content["instructions"] or ""
+    latest.questions = content["questions"]
+    db.session.commit()
+    return latest
+
+
+def _claim(quiz: Quiz, revision: int, user_id: int | None) -> None:
+    """Compare-and-set on the quiz's revision: one UPDATE, so two saves can't both win."""
+    result = db.session.execute(
+        sa.update(Quiz).where(Quiz.id == quiz.id, Quiz.revision == revision)
+        .values(revision=Quiz.revision + 1, saved_by_id=user_id, saved_at=utcnow())
+        .execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        db.session.rollback()
+        db.session.refresh(quiz)
+        raise SaveConflict(quiz)
+    db.session.refresh(quiz)
+
+
+def update_settings(quiz: Quiz, revision: int, user_id: int, title: str, instructions: str) -> QuizVersion:
+    def change(c):
+        c["title"], c["instructions"] = title, instructions
+    return save(quiz, revision, user_id, change)
+
+
+def put_question(quiz: Quiz, revision: int, user_id: int, question: dict, index: int | None = None) -> QuizVersion:
+    """Add a question (index None) or replace question ``index`` (0-based)."""
+    def change(c):
+        if index is None:
+            c["questions"].append(question)
+        else:
+            c["questions"][index] = question
+    return save(quiz, revision, user_id, change)
+
+
+def delete_question(quiz: Quiz, revision: int, user_id: int, index: int) -> QuizVersion:
+    return save(quiz, revision, user_id, lambda c: c["questions"].pop(index))
+
+
+def move_question(quiz: Quiz, revision: int, user_id: int, index: int, delta: int) -> QuizVersion:
+    def change(c):
+        qs = c["questions"]
+        target = index + delta
+        if 0 <= target < len(qs):
+            qs[index], qs[target] = qs[target], qs[index]
+    return save(quiz, revision, user_id, change)
+
+
+class NothingToPublish(Exception):
+    pass
+
+
+class SiteQuizReadOnly(Exception):
+    """Site quizzes come from files: the file is their source, so the web never edits their content."""
+
+    def __init__(self, quiz: Quiz) -> None:
+        super().__init__(f"This quiz comes from {quiz.source_path}: change that file and run `flask content import`, "
+                         "or export it and import the file as your own copy.")
+
+
+def publish(quiz: Quiz, revision: int, user_id: int) -> QuizVersion:
+    """Make the latest version the one students take (and freeze it)."""
+    latest = latest_version(quiz)
+    if not latest.questions:
+        raise NothingToPublish("Add at least one question before publishing.")
+    _claim(quiz, revision, user_id)
+    latest = latest_version(quiz)
+    latest.published_at = latest.published_at or utcnow()
+    quiz.published_number = latest.number
+    db.session.commit()
+    return latest
+
+
+def unpublish(quiz: Quiz, revision: int, user_id: int) -> None:
+    _claim(quiz, revision, user_id)
+    quiz.published_number = None
+    db.session.commit()
+
+
+# --- taking and grading -------------------------------------------------------------------------
+
+def parse_answers(questions: list[dict], form) -> list:
+    """The student's answer to each question from the posted form (blank answers are None)."""
+    answers = []
+    for i, q in enumerate(questions):
+        name = f"q{i}"
+        if q["type"] == "single":
+            value = form.get(name, "")
+            answers.append(int(value) if value.isdigit() and int(value) < len(q["choices"]) else None)
+        elif q["type"] == "multiple":
+            picked = sorted({int(v) for v in form.getlist(name) if v.isdigit() and int(v) < len(q["choices"])})
+            answers.append(picked or None)
+        elif q["type"] == "truefalse":
+            value = form.get(name, "")
+            answers.append({"true": True, "false": False}.get(value))
+        elif q["type"] == "short":
+            answers.append(str(form.get(name, ""))[:300].strip() or None)
+        else:  # code and case questions: codes typed in two boxes
+            dx = [c for c in str(form.get(f"{name}_dx", ""))[:300].replace(",", " ").split() if c]
+            px = []
+            for token in str(form.get(f"{name}_px", ""))[:300].replace(",", " ").split():
+                if px and _UNITS_ALONE.match(token):
+                    px[-1] += token  # "17003 x5" is one line: 17003 with 5 units
+                else:
+                    px.append(token)
+            answers.append({"diagnoses": dx, "procedures": px} if dx or px else None)
+    return answers
+
+
+_UNITS_ALONE = re.compile(r"^[x×]\d{1,3}$", re.IGNORECASE)
+#: units written after the code or its last modifier: 17003x5, 99213-25x1 (not a modifier such as -X1)
+_UNITS_SUFFIX = re.compile(r"(?<=[0-9A-Za-z])(?<!-.)[x×](\d{1,3})$", re.IGNORECASE)
+
+
+def _procedure(text: str) -> dict:
+    """One procedure line as typed: CODE, modifiers after hyphens, units after x."""
+    units = 1
+    match = _UNITS_SUFFIX.search(text)
+    if match and match.start() > 0 and text[match.start() - 1] != "-":
+        units, text = int(match.group(1)), text[:match.start()]
+    code, *mods = text.split("-")
+    return {"code": code, "modifiers": [m for m in mods if m], "units": units}
+
+
+def grade(questions: list[dict], answers: list, codes, cases: dict | None = None) -> list[dict]:
+    """One result per question: points, max_points, status, and for code and case questions the
+    grader's lines (a case question is graded by the case's answer key as it is at submission)."""
+    results = []
+    for q, answer in zip(questions, answers):
+        points, lines = 0.0, None
+        if answer is None:
+            credit = 0.0
+        elif q["type"] == "single":
+            credit = 1.0 if q["choices"][answer]["correct"] else 0.0
+        elif q["type"] == "multiple":
+            right = {i for i, c in enumerate(q["choices"]) if c["correct"]}
+            picked = set(answer)
+            # Each right pick earns its share; each wrong pick costs a share (never below zero).
+            credit = max(0.0, (len(picked & right) - len(picked - right)) / len(right))
+        elif q["type"] == "truefalse":
+            credit = 1.0 if answer == q["answer"] else 0.0
+        elif q["type"] == "short":
+            credit = 1.0 if normalise_short(answer) in {normalise_short(a) for a in q["answers"]} else 0.0
+        else:
+            response = {"diagnoses": answer["diagnoses"], "procedures": [_procedure(p) for p in answer["procedures"]]}
+            case = (cases or {}).get(q.get("case"))
+            key = q["key"] if q["type"] == "code" else (case.answer_key if case else {})
+            result = grade_case(key, response, codes=codes)
+            credit = result.score
+            lines = [dataclasses.asdict(line) for line in result.lines]
+        points = round(credit * q["points"], 2)
+        status = ("unanswered" if answer is None else "correct" if credit >= 1
+                  else "partial" if credit > 0 else "wrong")
+        results.append({"points": points, "max_points": q["points"], "status": status, "lines": lines})
+    return results
+
+
+def submit_attempt(user_id: int, quiz: Quiz, version: QuizVersion, answers: list, token: str) -> QuizAttempt:
+    """Grade and store one attempt on ``version``. The same form token twice stores one attempt."""
+    existing = _attempt_by_token(user_id, token)
+    if existing is not None:
+        return existing
+    results = grade(version.questions, answers, codeset(), cases_for(version.questions))
+    points = round(sum(r["points"] for r in results), 2)
+    max_points = sum(r["max_points"] for r in results) or 1
+    attempt = QuizAttempt(user_id=user_id, quiz_id=quiz.id, version_id=version.id, submission_token=token,
+                          answers=answers, results=results, points=points, max_points=max_points,
+                          score=min(1.0, points / max_points))
+    db.session.add(attempt)
+    try:
+        db.session.commit()
+    except sa.exc.IntegrityError:
+        db.session.rollback()  # the twin request committed first: return its attempt
+        return _attempt_by_token(user_id, token)
+    return attempt
+
+
+def _attempt_by_token(user_id: int, token: str) -> QuizAttempt | None:
+    return db.session.scalar(sa.select(QuizAttempt).where(
+        QuizAttempt.user_id == user_id, QuizAttempt.submission_token == token))
+
+
+# --- files --------------------------------------------------------------------------------------
+
+def version_data(quiz: Quiz, version: QuizVersion | None = None) -> QuizData:
+    version = version or latest_version(quiz)
+    return QuizData(title=version.title, instructions=version.instructions,
+                    questions=tuple(version.questions), slug=quiz.slug)
+
+
+def export_yaml(quiz: Quiz) -> str:
+    """The latest version of a quiz as a YAML quiz file."""
+    return dump_quiz_yaml(version_data(quiz))
+
+
+def parse_upload(text: str, filename: str, fmt: str | None = None, title: str = "") -> QuizData:
+    """Parse and code-check an uploaded or CLI file; raises QuizFileErrors (nothing is written)."""
+    data = load_quiz_file(text, filename, title=title, fmt=fmt)
+    check_quiz_data(data, filename)
+    return data
+
+
+def import_new(data: QuizData, owner_id: int | None) -> Quiz:
+    """A checked quiz file as a new draft quiz (its slug made unique if taken)."""
+    slug = data.slug if data.slug and not _slug_taken(data.slug) else _unique_slug(data.slug or data.title)
+    return create_quiz(owner_id, data.title, data.instructions, list(data.questions), slug=slug)
+
+
+def import_into(data: QuizData, user_id: int | None) -> tuple[Quiz, bool]:
+    """Import by slug: a new quiz, or the next version (a draft) of the quiz with that slug.
+    Returns (quiz, created)."""
+    quiz = db.session.scalar(sa.select(Quiz).where(Quiz.slug == data.slug))
+    if quiz is None:
+        return create_quiz(user_id, data.title, data.instructions, list(data.questions), slug=data.slug), True
+    if quiz.source_path:
+        raise SiteQuizReadOnly(quiz)
+
+    def change(c):
+        c["title"], c["instructions"], c["questions"] = data.title, data.instructions, copy.deepcopy(list(data.questions))
+    save(quiz, quiz.revision, user_id, change)
+    return quiz, False
+
+
+def _slug_taken(slug: str) -> bool:
+    return db.session.scalar(sa.select(Quiz.id).where(Quiz.slug == slug)) is not None
+
+
+def user_by_email(email: str) -> User | None:
+    return db.session.scalar(sa.select(User).where(User.email == email.strip().lower()))
+
+
+# --- content/quizzes/*.yml (site quizzes, imported by `flask content import`) ---------------------
+
+def load_site_quizzes(directory: Path) -> tuple[list[tuple[QuizData, Path]], list[ContentError]]:
+    """Every top-level ``kind: quiz`` file in content/quizzes/, parsed and code-checked."""
+    found, errors, seen = [], [], {}
+    if not directory.exists():
+        return [], []
+    for path in sorted(directory.glob("*.y*ml")):
+        try:
+            data = load_quiz_yaml(path.read_text(encoding="utf-8"), str(path))
+            check_quiz_data(data, str(path), [p.stem for p in (directory / "cases").glob("*.y*ml")])
+        except QuizFileErrors as exc:
+            errors.extend(exc.errors)
+            continue
+        except CodeSetMissing as exc:
+            errors.append(ContentError(path, None, str(exc)))
+            continue
+        if data.slug in seen:
+            errors.append(ContentError(path, None, f"slug '{data.slug}' is also used by {seen[data.slug]}"))
+            continue
+        seen[data.slug] = str(path)
+        found.append((data, path))
+    return found, errors
+
+
+def write_site_quizzes(found: list[tuple[QuizData, Path]], relative) -> dict[str, int]:
+    """Create or update (as a new published version) each file's quiz; no commit (the caller's)."""
+    changed = 0
+    for data, path in found:
+        content_hash = hashlib.sha256(path.read_bytes()).hexdigest()
+        quiz = db.session.scalar(sa.select(Quiz).where(Quiz.slug == data.slug))
+        if quiz is not None and quiz.content_hash == content_hash:
+            continue
+        if quiz is None:
+            quiz = Quiz(slug=data.slug, owner_id=None, saved_at=utcnow())
+            db.session.add(quiz)
+            number = 1
+        else:
+            latest = latest_version(quiz)
+            number = latest.number + 1 if latest.frozen else latest.number
+            if not latest.frozen:
+                quiz.versions.remove(latest)
+                db.session.flush()
+        version = QuizVersion(number=number, title=data.title, instructions=data.instructions,
+                              questions=copy.deepcopy(list(data.questions)), published_at=utcnow())
+        quiz.versions.append(version)
+        quiz.published_number = number
+        quiz.revision = (quiz.revision or 1) + 1
+        quiz.source_path, quiz.content_hash = relative(str(path)), content_hash
+        changed += 1
+    return {"quizzes": len(found), "quizzes_changed": changed}
