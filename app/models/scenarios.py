@@ -68,6 +68,8 @@ class ScenarioAttempt(db.Model):
         # The form carries a one-time token: a double-clicked submit stores one attempt.
         sa.UniqueConstraint("user_id", "submission_token", name="uq_scenario_attempt_user_token"),
         sa.Index("ix_scenario_attempts_user_scenario", "user_id", "scenario_id"),
+        # Covers the gradebook's GROUP BY (assignment, student) with best score and late flag.
+        sa.Index("ix_scenario_attempts_assignment_user", "assignment_id", "user_id", "score", "late"),
     )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
@@ -91,5 +93,9 @@ class ScenarioAttempt(db.Model):
     #: [{part, credit, reason}]: why each part earned what it did
     feedback: so.Mapped[list] = so.mapped_column(sa.JSON, default=list)
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow, index=True)
+    #: set when the attempt was made for a class assignment; late when made after its due date
+    assignment_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("assignments.id", ondelete="SET NULL"), default=None)
+    late: so.Mapped[bool] = so.mapped_column(default=False)
 
     scenario: so.Mapped[ClaimScenario] = so.relationship()

@@ -7,6 +7,7 @@ from app.auth.decorators import role_required
 from app.claims import Claim
 from app.claims.remittance import CARC_TEXT, RARC_TEXT
 from app.scenarios import bp
+from app.services import classes as class_service
 from app.scenarios.forms import MAX_LINES, LabForm, ScenarioForm, choices, claim_initial, text
 from app.services import scenarios as scenario_service
 
@@ -36,7 +37,7 @@ def _normalised(data: dict) -> dict:
     return Claim.from_dict(data).to_dict()
 
 
-def _render_scenario(scenario, form, status=200):
+def _render_scenario(scenario, form, status=200, assignment=None, closed=None):
     remit = scenario_service.original_remittance(scenario)
     form.causes.choices = choices(scenario_service.cause_choices(scenario, remit))
     form.other_payer.choices = choices([("", "— choose a payer —")] + scenario_service.other_payer_choices(scenario))
@@ -46,6 +47,7 @@ def _render_scenario(scenario, form, status=200):
         "scenarios/scenario.html", scenario=scenario, form=form, claim=_normalised(scenario.claim),
         remit=remit.to_dict(), payer_name=scenario_service.payer_names().get(scenario.payer_slug),
         history=scenario_service.history(current_user.id, scenario.id),
+        assignment=assignment, closed=closed,
     ), status
 
 
@@ -53,8 +55,12 @@ def _render_scenario(scenario, form, status=200):
 @role_required()
 def scenario(slug):
     scenario = scenario_service.get_scenario(slug) or abort(404)
+    source = request.args if request.method == "GET" else request.form
+    assignment_id = source.get("assignment", type=int)
+    assignment = class_service.assignment_for_student(assignment_id, current_user.id) if assignment_id else None
     if request.method == "GET":
-        return _render_scenario(scenario, ScenarioForm(data=claim_initial(_normalised(scenario.claim))))
+        return _render_scenario(scenario, ScenarioForm(data=claim_initial(_normalised(scenario.claim))),
+                                assignment=assignment)
     form = ScenarioForm()
     # Choices must be set before validating (a value outside them is an error).
     remit = scenario_service.original_remittance(scenario)
@@ -65,14 +71,20 @@ def scenario(slug):
     if not form.validate_on_submit():
         if "csrf_token" in form.errors:
             abort(400)
-        return _render_scenario(scenario, form, status=422)
+        return _render_scenario(scenario, form, status=422, assignment=assignment)
+    try:
+        assignment, late = class_service.check_submission(assignment_id, current_user.id, "scenario", scenario.slug)
+    except class_service.AssignmentClosed as exc:
+        # Refused on the server whatever the page showed; everything typed is kept.
+        return _render_scenario(scenario, form, status=409, assignment=assignment, closed=str(exc))
     answer = scenario_service.Answer(
         causes=list(form.causes.data), action=form.action.data,
         claim=form.claim_data(scenario.claim) if form.action.data in scenario_service.CLAIM_ACTIONS else None,
         other_payer=form.other_payer.data or "",
         filing_proof=dt.date.fromisoformat(text(form.filing_proof)) if text(form.filing_proof) else None,
     )
-    attempt = scenario_service.submit_attempt(current_user.id, scenario, answer, form.token.data)
+    attempt = scenario_service.submit_attempt(current_user.id, scenario, answer, form.token.data,
+                                              assignment.id if assignment else None, late)
     return redirect(url_for("scenarios.attempt", slug=scenario.slug, attempt_id=attempt.id))
 
 

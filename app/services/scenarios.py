@@ -374,7 +374,8 @@ def _score_claim(scenario, answer, accepted, claim_sent, remit) -> tuple[float, 
 # --------------------------------------------------------------------------- attempts
 
 
-def submit_attempt(user_id: int, scenario: ClaimScenario, answer: Answer, token: str) -> ScenarioAttempt:
+def submit_attempt(user_id: int, scenario: ClaimScenario, answer: Answer, token: str,
+                   assignment_id: int | None = None, late: bool = False) -> ScenarioAttempt:
     """Score and store one attempt. The same form token twice (a double click) stores one attempt."""
     existing = _attempt_by_token(user_id, token)
     if existing is not None:
@@ -387,7 +388,7 @@ def submit_attempt(user_id: int, scenario: ClaimScenario, answer: Answer, token:
                  "filing_proof": answer.filing_proof.isoformat() if answer.filing_proof else None},
         claim=scored.claim_sent, remittance=scored.remittance.to_dict() if scored.remittance else None,
         score=scored.score, cause_score=scored.cause, action_score=scored.action, claim_score=scored.claim,
-        feedback=scored.feedback,
+        feedback=scored.feedback, assignment_id=assignment_id, late=late,
     )
     db.session.add(attempt)
     try:

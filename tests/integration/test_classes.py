@@ -255,3 +255,33 @@ def test_gradebook_query_count_does_not_grow_with_students(app, make_user, teach
         page = teacher.get(f"/instructor/classes/{class_id}/gradebook")
     assert page.status_code == 200 and "Bulk 9" in page.get_data(as_text=True)
     assert few["n"] == many["n"]
+
+
+def test_a_claim_scenario_can_be_assigned_and_lands_in_the_gradebook(app, make_user, teacher):
+    from app.models.users import utcnow
+    from tests.integration.test_scenarios import all_slugs, answer_for, submit
+    class_id, code = create_class(teacher)
+    slug = all_slugs(app)[0]
+    fmt = "%Y-%m-%dT%H:%M"
+    now = utcnow()
+    resp = teacher.post(f"/instructor/classes/{class_id}", {
+        "kind": "scenario", "ref": slug, "opens_at": (now - timedelta(minutes=5)).strftime(fmt),
+        "due_at": (now + timedelta(days=1)).strftime(fmt)})
+    assert resp.status_code == 302
+    from app.extensions import db
+    from app.models import Assignment
+    with app.app_context():
+        aid = db.session.scalar(sa.select(sa.func.max(Assignment.id)))
+    student = login(app, make_user, "claims@example.test")
+    student.post("/progress/classes", {"code": code})
+    listing = student.get("/progress/classes").get_data(as_text=True)
+    assert f"/claims/{slug}?assignment={aid}" in listing
+    data = answer_for(app, slug)
+    data["assignment"] = str(aid)
+    assert submit(student, slug, data).status_code == 302
+    book = teacher.get(f"/instructor/classes/{class_id}/gradebook").get_data(as_text=True)
+    assert "100%" in book
+    # Someone outside the class cannot submit for the assignment.
+    outsider = login(app, make_user, "claims-out@example.test")
+    resp = submit(outsider, slug, data)
+    assert resp.status_code == 409 and "not assigned to you" in resp.get_data(as_text=True)
