@@ -38,7 +38,7 @@ def class_page(class_id):
     classroom = _own_class(class_id)
     form = AssignmentForm()
     kind = form.kind.data if request.method == "POST" else request.args.get("kind", "case")
-    form.ref.choices = [("", "— choose —")] + class_service.assignable_items(kind if kind in ("case", "scenario") else "case")
+    form.ref.choices = [("", "— choose —")] + class_service.assignable_items(kind if kind in ("case", "scenario", "quiz") else "case")
     if request.method == "GET":
         form.kind.data = kind
         form.opens_at.data = utcnow().replace(second=0, microsecond=0)
@@ -77,7 +77,8 @@ def gradebook_csv(class_id):
 @role_required(*TEACHERS)
 def analysis(assignment_id):
     assignment = class_service.assignment_for_instructor(assignment_id, current_user.id) or abort(404)
-    count, stats = class_service.case_item_analysis(assignment) if assignment.kind == "case" else (0, [])
+    analyse = {"case": class_service.case_item_analysis, "quiz": class_service.quiz_item_analysis}.get(assignment.kind)
+    count, stats = analyse(assignment) if analyse else (0, [])
     return render_template("instructor/analysis.html", assignment=assignment, count=count, stats=stats)
 
 

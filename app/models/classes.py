@@ -9,8 +9,8 @@ import sqlalchemy.orm as so
 from app.extensions import db
 from app.models.users import User, utcnow
 
-#: what an assignment can point at (ref is the item's slug)
-ASSIGNMENT_KINDS = ("case", "scenario")
+#: what an assignment can point at (ref is the item's slug; a quiz's id, since quizzes are edited in place)
+ASSIGNMENT_KINDS = ("case", "scenario", "quiz")
 
 
 class Classroom(db.Model):

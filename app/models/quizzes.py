@@ -70,6 +70,8 @@ class QuizAttempt(db.Model):
         # The form carries a one-time token: a double-clicked submit stores one attempt.
         sa.UniqueConstraint("user_id", "submission_token", name="uq_quiz_attempt_user_token"),
         sa.Index("ix_quiz_attempts_user_quiz", "user_id", "quiz_id"),
+        # Covers the gradebook's GROUP BY (assignment, student) with best score and late flag.
+        sa.Index("ix_quiz_attempts_assignment_user", "assignment_id", "user_id", "score", "late"),
     )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
@@ -85,6 +87,10 @@ class QuizAttempt(db.Model):
     points: so.Mapped[float]
     max_points: so.Mapped[float]
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow, index=True)
+    #: set when the attempt was made for a class assignment; late when made after its due date
+    assignment_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("assignments.id", ondelete="SET NULL"), default=None)
+    late: so.Mapped[bool] = so.mapped_column(default=False)
 
     quiz: so.Mapped[Quiz] = so.relationship()
     version: so.Mapped[QuizVersion] = so.relationship()

@@ -7,6 +7,7 @@ from app.content.markdown import render_markdown
 from app.content.quizfiles import QUESTION_TYPES, QuizFileErrors
 from app.quizzes import bp
 from app.quizzes.forms import ActionForm, ImportForm, QuestionForm, QuizForm, TakeForm
+from app.services import classes as class_service
 from app.services import quizzes as quiz_service
 from app.services.quizzes import EDITOR_ROLES, NothingToPublish, SaveConflict, SiteQuizReadOnly
 
@@ -51,6 +52,9 @@ def take(quiz_id):
     found = quiz_service.get_published(quiz_id) or abort(404)
     quiz, version = found
     form = TakeForm()
+    source = request.args if request.method == "GET" else request.form
+    assignment_id = source.get("assignment", type=int)
+    assignment = class_service.assignment_for_student(assignment_id, current_user.id) if assignment_id else None
     if request.method == "POST":
         if not form.validate_on_submit() or not form.token.data:
             abort(400)
@@ -63,10 +67,18 @@ def take(quiz_id):
                                    preview=False, cases=quiz_service.cases_for(version.questions),
                                    history=quiz_service.history(current_user.id, quiz.id)), 409
         answers = quiz_service.parse_answers(shown.questions, request.form)
-        attempt = quiz_service.submit_attempt(current_user.id, quiz, shown, answers, form.token.data)
+        try:
+            assignment, late = class_service.check_submission(assignment_id, current_user.id, "quiz", str(quiz.id))
+        except class_service.AssignmentClosed as exc:
+            flash(f"{exc} Nothing was graded.", "error")
+            return render_template("quizzes/take.html", quiz=quiz, version=version, form=form, preview=False,
+                                   cases=quiz_service.cases_for(version.questions), assignment=assignment,
+                                   history=quiz_service.history(current_user.id, quiz.id)), 409
+        attempt = quiz_service.submit_attempt(current_user.id, quiz, shown, answers, form.token.data,
+                                              assignment.id if assignment else None, late)
         return redirect(url_for("quizzes.attempt", attempt_id=attempt.id))
     return render_template("quizzes/take.html", quiz=quiz, version=version, form=form, preview=False,
-                           cases=quiz_service.cases_for(version.questions),
+                           cases=quiz_service.cases_for(version.questions), assignment=assignment,
                            history=quiz_service.history(current_user.id, quiz.id))
 
 

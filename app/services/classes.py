@@ -39,6 +39,8 @@ def _attempt_models() -> dict[str, tuple[type, type, object]]:
             models["scenario"] = (ScenarioAttempt, ClaimScenario, ScenarioAttempt.scenario_id)
     except ImportError:  # pragma: no cover - scenarios not installed
         pass
+    from app.models import Quiz, QuizAttempt
+    models["quiz"] = (QuizAttempt, Quiz, QuizAttempt.quiz_id)
     return models
 
 
@@ -109,6 +111,9 @@ def assignable_items(kind: str) -> list[tuple[str, str]]:
     models = _attempt_models()
     if kind not in models:
         return []
+    if kind == "quiz":
+        from app.services.quizzes import published_titles
+        return published_titles()
     item = models[kind][1]
     return [(s, t) for s, t in db.session.execute(
         sa.select(item.slug, item.title).where(item.active.is_(True)).order_by(item.title))]
@@ -118,13 +123,16 @@ def create_assignment(classroom: Classroom, kind: str, ref: str, opens_at: datet
     models = _attempt_models()
     if kind not in models or kind not in ASSIGNMENT_KINDS:
         raise ClassError("kind", "Choose what to assign.")
-    item_model = models[kind][1]
-    item = db.session.scalar(sa.select(item_model).where(item_model.slug == ref, item_model.active.is_(True)))
-    if item is None:
+    if kind == "quiz":
+        title = dict(assignable_items("quiz")).get(ref)
+    else:
+        item_model = models[kind][1]
+        title = db.session.scalar(sa.select(item_model.title).where(item_model.slug == ref, item_model.active.is_(True)))
+    if title is None:
         raise ClassError("ref", "Choose an item from the list.")
     if due_at is not None and due_at <= opens_at:
         raise ClassError("due_at", "The due date must come after the opening date.")
-    assignment = Assignment(class_id=classroom.id, kind=kind, ref=ref, title=item.title, opens_at=opens_at, due_at=due_at)
+    assignment = Assignment(class_id=classroom.id, kind=kind, ref=ref, title=title, opens_at=opens_at, due_at=due_at)
     db.session.add(assignment)
     db.session.commit()
     return assignment
@@ -312,4 +320,55 @@ def case_item_analysis(assignment: Assignment) -> tuple[int, list[ItemStat]]:
         disc = share(upper) - share(lower) if n >= 4 else None
         label = f"{'Dx' if k[0] == 'diagnosis' else 'Px'} {k[1]}"
         stats.append(ItemStat(label, v["expected"], right / n, disc, wrong[k].most_common(3)))
+    return n, stats
+
+
+def _answer_label(question: dict, answer) -> str:
+    """A student's answer in words, for "most common wrong answers"."""
+    if answer is None:
+        return "(nothing)"
+    kind = question.get("type")
+    if kind == "single":
+        return str(question["choices"][answer]["text"] if isinstance(question["choices"][answer], dict)
+                   else question["choices"][answer])
+    if kind == "multiple":
+        return " + ".join(str(c["text"] if isinstance(c, dict) else c)
+                          for i, c in enumerate(question["choices"]) if i in answer)
+    if kind == "truefalse":
+        return "true" if answer else "false"
+    if isinstance(answer, dict):  # code questions: the codes typed
+        return " ".join(answer.get("diagnoses", []) + answer.get("procedures", [])) or "(nothing)"
+    return str(answer)
+
+
+def quiz_item_analysis(assignment: Assignment) -> tuple[int, list[ItemStat]]:
+    """Per question of an assigned quiz (each student's best attempt): share right, discrimination,
+    most common wrong answers — for code questions, the wrong codes typed."""
+    from app.models import QuizAttempt
+    attempts = list(db.session.scalars(
+        sa.select(QuizAttempt).where(QuizAttempt.assignment_id == assignment.id)
+        .options(so.joinedload(QuizAttempt.version))
+        .order_by(QuizAttempt.user_id, QuizAttempt.score.desc(), QuizAttempt.id)))
+    best: dict[int, object] = {}
+    for a in attempts:
+        best.setdefault(a.user_id, a)
+    chosen = sorted(best.values(), key=lambda a: a.score)
+    if not chosen:
+        return 0, []
+    n = len(chosen)
+    group = max(1, round(n * 0.27))
+    lower, upper = chosen[:group], chosen[-group:]
+    questions = chosen[-1].version.questions  # the version most students saw last; others are matched by position
+
+    def right(a, i):
+        return i < len(a.results) and a.results[i].get("status") == "correct"
+
+    stats = []
+    for i, q in enumerate(questions):
+        wrong = Counter(_answer_label(a.version.questions[i], a.answers[i]) for a in chosen
+                        if i < len(a.answers) and i < len(a.version.questions) and not right(a, i))
+        share = sum(1 for a in chosen if right(a, i)) / n
+        disc = (sum(right(a, i) for a in upper) / len(upper) - sum(right(a, i) for a in lower) / len(lower)) if n >= 4 else None
+        prompt = str(q.get("prompt") or q.get("text") or f"Question {i + 1}")
+        stats.append(ItemStat(f"Q{i + 1}", prompt[:80], share, disc, wrong.most_common(3)))
     return n, stats

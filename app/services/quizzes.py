@@ -99,6 +99,14 @@ def list_published(user_id: int) -> list[PublishedRow]:
     return [PublishedRow(q, v, *best.get(q.id, (None, 0))) for q, v in rows]
 
 
+def published_titles() -> list[tuple[str, str]]:
+    """(quiz id as text, title) of every published quiz: what an instructor can assign."""
+    return [(str(quiz_id), title) for quiz_id, title in db.session.execute(
+        sa.select(Quiz.id, QuizVersion.title).join(QuizVersion, sa.and_(
+            QuizVersion.quiz_id == Quiz.id, QuizVersion.number == Quiz.published_number))
+        .order_by(QuizVersion.title))]
+
+
 def get_published(quiz_id: int) -> tuple[Quiz, QuizVersion] | None:
     quiz = db.session.get(Quiz, quiz_id)
     version = published_version(quiz) if quiz else None
@@ -372,7 +380,8 @@ def grade(questions: list[dict], answers: list, codes, cases: dict | None = None
     return results
 
 
-def submit_attempt(user_id: int, quiz: Quiz, version: QuizVersion, answers: list, token: str) -> QuizAttempt:
+def submit_attempt(user_id: int, quiz: Quiz, version: QuizVersion, answers: list, token: str,
+                   assignment_id: int | None = None, late: bool = False) -> QuizAttempt:
     """Grade and store one attempt on ``version``. The same form token twice stores one attempt."""
     existing = _attempt_by_token(user_id, token)
     if existing is not None:
@@ -382,7 +391,7 @@ def submit_attempt(user_id: int, quiz: Quiz, version: QuizVersion, answers: list
     max_points = sum(r["max_points"] for r in results) or 1
     attempt = QuizAttempt(user_id=user_id, quiz_id=quiz.id, version_id=version.id, submission_token=token,
                           answers=answers, results=results, points=points, max_points=max_points,
-                          score=min(1.0, points / max_points))
+                          score=min(1.0, points / max_points), assignment_id=assignment_id, late=late)
     db.session.add(attempt)
     try:
         db.session.commit()

@@ -285,3 +285,75 @@ def test_a_claim_scenario_can_be_assigned_and_lands_in_the_gradebook(app, make_u
     outsider = login(app, make_user, "claims-out@example.test")
     resp = submit(outsider, slug, data)
     assert resp.status_code == 409 and "not assigned to you" in resp.get_data(as_text=True)
+
+
+def test_a_quiz_can_be_assigned_and_a_closed_one_refuses_answers(app, make_user, teacher):
+    from app.extensions import db
+    from app.models import Assignment, QuizAttempt
+    from app.models.users import utcnow
+    from app.services.quizzes import published_titles
+    with app.app_context():
+        quiz_id, title = published_titles()[0]
+    class_id, code = create_class(teacher)
+    fmt = "%Y-%m-%dT%H:%M"
+    now = utcnow()
+    page = teacher.get(f"/instructor/classes/{class_id}?kind=quiz").get_data(as_text=True)
+    assert f'value="{quiz_id}"' in page
+    for opens in (timedelta(minutes=-5), timedelta(days=3)):
+        resp = teacher.post(f"/instructor/classes/{class_id}", {"kind": "quiz", "ref": quiz_id,
+                                                                "opens_at": (now + opens).strftime(fmt), "due_at": ""})
+        assert resp.status_code == 302
+    with app.app_context():
+        open_id, later_id = db.session.scalars(sa.select(Assignment.id).order_by(Assignment.id)).all()
+    student = login(app, make_user, "quizzer@example.test")
+    student.post("/progress/classes", {"code": code})
+    assert f"/quizzes/{quiz_id}?assignment={open_id}" in student.get("/progress/classes").get_data(as_text=True)
+
+    def take(assignment_id):
+        page = student.get(f"/quizzes/{quiz_id}?assignment={assignment_id}").get_data(as_text=True)
+        token = re.search(r'name="token" type="hidden" value="([^"]+)"', page).group(1)
+        version = re.search(r'name="version" value="(\d+)"', page).group(1)
+        return student.post(f"/quizzes/{quiz_id}", {"token": token, "version": version, "assignment": str(assignment_id)},
+                            token_from=f"/quizzes/{quiz_id}")
+
+    closed = take(later_id)
+    assert closed.status_code == 409 and "This assignment opens on" in closed.get_data(as_text=True)
+    assert take(open_id).status_code == 302
+    with app.app_context():
+        attempt = db.session.scalar(sa.select(QuizAttempt))
+        assert attempt.assignment_id == open_id and attempt.late is False
+    book = teacher.get(f"/instructor/classes/{class_id}/gradebook").get_data(as_text=True)
+    assert f"/{open_id}/students/" in book
+
+
+def test_quiz_item_analysis_shows_the_most_common_wrong_answer(app, make_user, teacher):
+    from app.extensions import db
+    from app.models import Assignment, Quiz, QuizVersion
+    from app.models.users import utcnow
+    with app.app_context():
+        quiz_id, version = db.session.execute(
+            sa.select(Quiz.id, QuizVersion).join(QuizVersion, sa.and_(QuizVersion.quiz_id == Quiz.id,
+                                                                       QuizVersion.number == Quiz.published_number))
+            .where(Quiz.slug == "claim-basics")).one()
+        first = version.questions[0]
+    assert first["type"] == "single"
+    wrong_index = next(i for i, c in enumerate(first["choices"]) if not c["correct"])
+    right_index = next(i for i, c in enumerate(first["choices"]) if c["correct"])
+    class_id, code = create_class(teacher)
+    fmt = "%Y-%m-%dT%H:%M"
+    teacher.post(f"/instructor/classes/{class_id}", {"kind": "quiz", "ref": str(quiz_id), "due_at": "",
+                                                     "opens_at": (utcnow() - timedelta(minutes=5)).strftime(fmt)})
+    with app.app_context():
+        aid = db.session.scalar(sa.select(sa.func.max(Assignment.id)))
+    for i in range(4):
+        s = login(app, make_user, f"qa{i}@example.test")
+        s.post("/progress/classes", {"code": code})
+        page = s.get(f"/quizzes/{quiz_id}?assignment={aid}").get_data(as_text=True)
+        token = re.search(r'name="token" type="hidden" value="([^"]+)"', page).group(1)
+        v = re.search(r'name="version" value="(\d+)"', page).group(1)
+        answer = wrong_index if i < 3 else right_index
+        assert s.post(f"/quizzes/{quiz_id}", {"token": token, "version": v, "assignment": str(aid), "q0": str(answer)},
+                      token_from=f"/quizzes/{quiz_id}").status_code == 302
+    page = teacher.get(f"/instructor/assignments/{aid}/analysis").get_data(as_text=True)
+    assert "4 students attempted" in page and "25%" in page
+    assert f"“{first['choices'][wrong_index]['text']}” ×3" in page.replace("&#34;", '"')
