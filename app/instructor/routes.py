@@ -6,7 +6,8 @@ from app.instructor import bp
 from app.instructor.forms import AssignmentForm, ClassForm
 from app.instructor.render import gradebook_rows
 from app.models.users import utcnow
-from app.services import cases as case_service
+from app.extensions import db
+from app.models import User
 from app.services import classes as class_service
 
 TEACHERS = ("instructor", "admin")
@@ -91,11 +92,17 @@ def student_work(assignment_id, student_id):
     return render_template("instructor/student_work.html", assignment=assignment, student=student, attempts=attempts)
 
 
-@bp.route("/case-attempts/<int:attempt_id>")
+@bp.route("/attempts/<kind>/<int:attempt_id>")
 @role_required(*TEACHERS)
-def case_attempt(attempt_id):
-    attempt = case_service.get_attempt_for_instructor(attempt_id, current_user.id) or abort(404)
-    from app.extensions import db
-    from app.models import User
-    return render_template("cases/attempt.html", attempt=attempt, case=attempt.case, viewer_is_instructor=True,
-                           student=db.session.get(User, attempt.user_id), difficulty_names={})
+def attempt(kind, attempt_id):
+    """A student's attempt, line by line, on the same page the student sees."""
+    found = class_service.attempt_for_instructor(kind, attempt_id, current_user.id) or abort(404)
+    student = db.session.get(User, found.user_id)
+    if kind == "case":
+        return render_template("cases/attempt.html", attempt=found, case=found.case, viewer_is_instructor=True,
+                               student=student, difficulty_names={})
+    if kind == "scenario":
+        from app.scenarios.routes import attempt_context
+        return render_template("scenarios/attempt.html", **attempt_context(found, viewer_is_instructor=True, student=student))
+    from app.quizzes.routes import attempt_context
+    return render_template("quizzes/attempt.html", **attempt_context(found, viewer_is_instructor=True, student=student))

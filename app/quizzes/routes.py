@@ -86,9 +86,14 @@ def take(quiz_id):
 @role_required()
 def attempt(attempt_id):
     attempt = quiz_service.get_own_attempt(attempt_id, current_user.id) or abort(404)
-    return render_template("quizzes/attempt.html", attempt=attempt, version=attempt.version, quiz=attempt.quiz,
-                           live=quiz_service.published_version(attempt.quiz),
-                           cases=quiz_service.cases_for(attempt.version.questions))
+    return render_template("quizzes/attempt.html", **attempt_context(attempt))
+
+
+def attempt_context(attempt, **extra) -> dict:
+    """What the attempt page shows; the instructor's drill-down renders the same page."""
+    return dict(attempt=attempt, version=attempt.version, quiz=attempt.quiz,
+                live=quiz_service.published_version(attempt.quiz),
+                cases=quiz_service.cases_for(attempt.version.questions), **extra)
 
 
 # --- instructors --------------------------------------------------------------------------------

@@ -94,14 +94,20 @@ def attempt(slug, attempt_id):
     attempt = scenario_service.get_own_attempt(attempt_id, current_user.id)
     if attempt is None or attempt.scenario.slug != slug:
         abort(404)  # someone else's attempt looks exactly like no attempt
+    return render_template("scenarios/attempt.html", **attempt_context(attempt))
+
+
+def attempt_context(attempt, **extra) -> dict:
+    """What the attempt page shows; the instructor's drill-down renders the same page."""
     scenario = attempt.scenario
     names = scenario_service.payer_names()
-    return render_template(
-        "scenarios/attempt.html", attempt=attempt, scenario=scenario, claim=_normalised(scenario.claim),
+    return dict(
+        attempt=attempt, scenario=scenario, claim=_normalised(scenario.claim),
         remit=scenario_service.original_remittance(scenario).to_dict(),
         sent=_normalised(attempt.claim) if attempt.claim else None,
         payer_name=names.get(scenario.payer_slug), other_payer_name=names.get(attempt.details.get("other_payer") or ""),
         expected=scenario_service.expected_answer(scenario), weights=scenario_service.WEIGHTS,
+        **remittance_words(), **extra,  # the words too: the instructor's page is outside this blueprint
     )
 
 

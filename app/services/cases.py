@@ -127,15 +127,6 @@ def get_own_attempt(attempt_id: int, user_id: int) -> CaseAttempt | None:
     return db.session.scalar(sa.select(CaseAttempt).where(CaseAttempt.id == attempt_id, CaseAttempt.user_id == user_id))
 
 
-def get_attempt_for_instructor(attempt_id: int, instructor_id: int) -> CaseAttempt | None:
-    """An attempt made for an assignment in a class the instructor teaches (others: None)."""
-    from app.models import Assignment, Classroom
-    return db.session.scalar(
-        sa.select(CaseAttempt).join(Assignment, Assignment.id == CaseAttempt.assignment_id)
-        .join(Classroom, Classroom.id == Assignment.class_id)
-        .where(CaseAttempt.id == attempt_id, Classroom.instructor_id == instructor_id))
-
-
 def history(user_id: int, case_id: int, limit: int = 10) -> list[CaseAttempt]:
     return list(db.session.scalars(
         sa.select(CaseAttempt).where(CaseAttempt.user_id == user_id, CaseAttempt.case_id == case_id)

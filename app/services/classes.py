@@ -269,6 +269,18 @@ def student_attempts_for(assignment: Assignment, student_id: int) -> list:
                                    .order_by(attempt.created_at.desc())))
 
 
+def attempt_for_instructor(kind: str, attempt_id: int, instructor_id: int):
+    """An attempt of any kind made for an assignment in a class the instructor teaches (else None)."""
+    models = _attempt_models()
+    if kind not in models:
+        return None
+    attempt = models[kind][0]
+    return db.session.scalar(
+        sa.select(attempt).join(Assignment, Assignment.id == attempt.assignment_id)
+        .join(Classroom, Classroom.id == Assignment.class_id)
+        .where(attempt.id == attempt_id, Classroom.instructor_id == instructor_id))
+
+
 def instructor_can_see_student(instructor_id: int, student_id: int) -> bool:
     return db.session.scalar(sa.select(Enrollment.id).join(Classroom, Classroom.id == Enrollment.class_id)
                              .where(Enrollment.student_id == student_id, Classroom.instructor_id == instructor_id)

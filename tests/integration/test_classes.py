@@ -121,7 +121,7 @@ def test_gradebook_scores_late_flags_drilldown_and_csv(app, make_user, teacher):
     book = teacher.get(f"/instructor/classes/{class_id}/gradebook").get_data(as_text=True)
     assert "100%" in book and "late" in book
     work = teacher.get(f"/instructor/assignments/{on_time}/students/{_user_id(app, 's3@example.test')}").get_data(as_text=True)
-    attempt_link = re.search(r'href="(/instructor/case-attempts/\d+)"', work).group(1)
+    attempt_link = re.search(r'href="(/instructor/attempts/case/\d+)"', work).group(1)
     verdicts = teacher.get(attempt_link).get_data(as_text=True)
     assert "status-correct" in verdicts and "attempt" in verdicts
 
@@ -170,7 +170,7 @@ def test_instructors_see_only_their_own_classes(app, make_user, teacher):
     for path in (f"/instructor/classes/{class_id}", f"/instructor/classes/{class_id}/gradebook",
                  f"/instructor/classes/{class_id}/gradebook.csv", f"/instructor/assignments/{aid}/analysis",
                  f"/instructor/assignments/{aid}/students/{_user_id(app, 's4@example.test')}",
-                 f"/instructor/case-attempts/{attempt_id}"):
+                 f"/instructor/attempts/case/{attempt_id}"):
         assert other.get(path).status_code == 404, path
         assert student.get(path).status_code == 403, path
         assert teacher.get(path).status_code == 200, path
@@ -357,3 +357,42 @@ def test_quiz_item_analysis_shows_the_most_common_wrong_answer(app, make_user, t
     page = teacher.get(f"/instructor/assignments/{aid}/analysis").get_data(as_text=True)
     assert "4 students attempted" in page and "25%" in page
     assert f"“{first['choices'][wrong_index]['text']}” ×3" in page.replace("&#34;", '"')
+
+
+def test_instructor_drills_into_scenario_and_quiz_attempts_of_their_class_only(app, make_user, teacher):
+    from app.extensions import db
+    from app.models import Assignment, QuizAttempt, ScenarioAttempt
+    from app.models.users import utcnow
+    from app.services.quizzes import published_titles
+    from tests.integration.test_scenarios import all_slugs, answer_for, submit
+    class_id, code = create_class(teacher)
+    fmt = "%Y-%m-%dT%H:%M"
+    opens = (utcnow() - timedelta(minutes=5)).strftime(fmt)
+    slug = all_slugs(app)[0]
+    with app.app_context():
+        quiz_id = published_titles()[0][0]
+    teacher.post(f"/instructor/classes/{class_id}", {"kind": "scenario", "ref": slug, "opens_at": opens, "due_at": ""})
+    teacher.post(f"/instructor/classes/{class_id}", {"kind": "quiz", "ref": quiz_id, "opens_at": opens, "due_at": ""})
+    with app.app_context():
+        scenario_aid, quiz_aid = db.session.scalars(sa.select(Assignment.id).order_by(Assignment.id)).all()
+    student = login(app, make_user, "drill@example.test", name="Drill Student")
+    student.post("/progress/classes", {"code": code})
+    data = answer_for(app, slug)
+    data["assignment"] = str(scenario_aid)
+    submit(student, slug, data)
+    page = student.get(f"/quizzes/{quiz_id}?assignment={quiz_aid}").get_data(as_text=True)
+    token = re.search(r'name="token" type="hidden" value="([^"]+)"', page).group(1)
+    version = re.search(r'name="version" value="(\d+)"', page).group(1)
+    student.post(f"/quizzes/{quiz_id}", {"token": token, "version": version, "assignment": str(quiz_aid)},
+                 token_from=f"/quizzes/{quiz_id}")
+    with app.app_context():
+        scenario_attempt = db.session.scalar(sa.select(ScenarioAttempt.id))
+        quiz_attempt = db.session.scalar(sa.select(QuizAttempt.id))
+    other = login(app, make_user, "teach3@example.test", "instructor")
+    for kind, attempt_id in (("scenario", scenario_attempt), ("quiz", quiz_attempt)):
+        page = teacher.get(f"/instructor/attempts/{kind}/{attempt_id}")
+        assert page.status_code == 200 and "Drill Student" in page.get_data(as_text=True)
+        assert "Try again" not in page.get_data(as_text=True)
+        assert other.get(f"/instructor/attempts/{kind}/{attempt_id}").status_code == 404
+        assert student.get(f"/instructor/attempts/{kind}/{attempt_id}").status_code == 403
+    assert teacher.get(f"/instructor/attempts/nonsense/{quiz_attempt}").status_code == 404
