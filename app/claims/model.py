@@ -14,6 +14,10 @@ FREQUENCY_CODES = (ORIGINAL, REPLACEMENT, VOID)
 CENT = Decimal("0.01")
 
 
+#: the largest amount a claim line or payment may carry (far above any real professional claim)
+MAX_AMOUNT = Decimal("99999999.99")
+
+
 def money(value: Any) -> Decimal:
     """A Decimal rounded to cents half-up; accepts Decimal, int, str ('$1,250.50'); never float noise."""
     if isinstance(value, Decimal):
@@ -26,6 +30,9 @@ def money(value: Any) -> Decimal:
             d = Decimal(text)
         except InvalidOperation as exc:
             raise ValueError(f"not an amount of money: {value!r}") from exc
+    # NaN, Infinity and absurd magnitudes are not money (and would make the rounding below raise).
+    if not d.is_finite() or abs(d) > MAX_AMOUNT:
+        raise ValueError(f"not an amount of money: {value!r}")
     return d.quantize(CENT, rounding=ROUND_HALF_UP)
 
 

@@ -92,7 +92,7 @@ def _value(rule, arg: str, ids: dict) -> str:
                     "exams": ids["exam_attempt"], "instructor": ids["case_attempt"]}[endpoint.split(".")[0]])
     simple = {"class_id": ids["class_id"], "assignment_id": ids["assignment_id"], "student_id": ids["student_a"],
               "quiz_id": ids["quiz_id"], "number": 1, "n": 1, "card_id": 1, "system": "icd10cm", "code": "E11.9",
-              "filename": "css/site.css"}
+              "filename": "css/site.css", "kind": "case"}
     return str(simple.get(arg, 1))
 
 
@@ -180,7 +180,11 @@ def _public_content(rule) -> bool:
 def test_owner_and_own_instructor_reach_their_pages(app, world):
     ids, clients = world
     assert clients["instructor_a"].get(f"/instructor/classes/{ids['class_id']}").status_code == 200
-    assert clients["instructor_a"].get(f"/instructor/case-attempts/{ids['case_attempt']}").status_code == 200
+    attempt_rules = [r for r in app.url_map.iter_rules()
+                     if r.endpoint.startswith("instructor.") and "attempt_id" in r.arguments]
+    assert attempt_rules
+    for rule in attempt_rules:  # the class's instructor sees the student's assignment attempt
+        assert clients["instructor_a"].get(_url(rule, ids)).status_code == 200, rule.rule
     assert clients["instructor_a"].get(f"/quizzes/manage/{ids['quiz_id']}").status_code == 200
     assert clients["student_a"].get(f"/cases/{ids['case_slug']}/attempts/{ids['case_attempt']}").status_code == 200
 
@@ -276,6 +280,7 @@ def test_scenario_page_hides_its_expected_answer(app, make_user):
         scenarios = list(db.session.scalars(sa.select(ClaimScenario)))
         texts = [(s.slug, _strings_under(expected_answer(s), "rationale") + _strings_under(s.__dict__, "rationale"))
                  for s in scenarios]
+    assert sum(len(r) for _, r in texts) >= len(texts)  # something to look for on every page
     for slug, rationales in texts:
         html = student.get(f"/claims/{slug}").get_data(as_text=True)
         for text in rationales:
@@ -302,3 +307,71 @@ def test_exam_item_page_hides_the_key_and_rationale(app, make_user):
     if rationale:
         assert rationale not in html
     assert 'data-answer' not in html and 'data-correct' not in html
+
+
+# --------------------------------------------------------------------------- fuzzed form posts
+
+FIELD_NAMES = ("name", "title", "instructions", "token", "revision", "assignment", "kind", "ref", "opens_at",
+               "due_at", "code", "email", "password", "confirm", "dx_1", "px_code_1", "px_units_1", "px_mod_1",
+               "choice", "flagged", "quality", "exam_date", "causes", "action", "other_payer", "filing_proof",
+               "payer", "claim", "q", "answer", "answers", "type", "prompt", "points", "feedback",
+               "choices-0-text", "choices-0-correct", "key_diagnoses", "key_procedures", "format", "file", "version",
+               "position", "delta", "go", "next", "lines-0-code", "lines-0-units", "lines-0-charge")
+
+
+def _junk(rng) -> str:
+    pick = rng.randrange(10)
+    if pick == 0:
+        return ""
+    if pick == 1:
+        return str(rng.choice([-1, 0, 1, 2, 10**12, -(10**18), 3.5]))
+    if pick == 2:
+        return "x" * rng.choice([200, 5000, 70000])
+    if pick == 3:
+        return rng.choice(["\x00", "\ud7ff", "𝔘𝔫𝔦", "' OR 1=1 --", "<script>", "../../etc/passwd", "%00"])
+    # (non-finite or huge amounts such as "NaN", "inf", "1e999" have their own test below: a known 500)
+    if pick == 4:
+        return rng.choice(["2026-13-45T25:61", "9999-12-31T23:59", "0001-01-01T00:00", "2026-02-30"])
+    if pick == 5:
+        return rng.choice(["E11.9", "99214", "I10", "Z00.00", "E11.9, I10", "-25", "J3490"])
+    return "".join(rng.choice("abcXYZ019 .,-_/\\<>\"'&;%\n\t") for _ in range(rng.randrange(1, 40)))
+
+
+def test_a_thousand_fuzzed_form_posts_cause_no_server_error(app, world):
+    import random
+
+    ids, clients = world
+    rng = random.Random(20261127)
+    rules = [r for r in _mutating_rules(app) if r.endpoint != "auth.logout"]
+    tokens = {who: clients[who].token("/lessons/") for who in ("student_a", "instructor_a", "admin")}
+    errors, sent = [], 0
+    while sent < 1000:
+        rule = rng.choice(rules)
+        who = rng.choice(list(tokens))
+        url = _url(rule, ids) + rng.choice(["", "", "?assignment=1", "?type=code", "?assignment=%00"])
+        data = {name: _junk(rng) for name in rng.sample(FIELD_NAMES, rng.randrange(1, 12))}
+        data["csrf_token"] = tokens[who]
+        resp = clients[who].client.post(url, data=data)
+        sent += 1
+        if resp.status_code >= 500:
+            errors.append(f"{who} POST {url} {sorted(data)} -> {resp.status_code}")
+    assert errors == [], "\n".join(errors[:20])
+
+
+@pytest.mark.parametrize("amount", ["NaN", "inf", "-Infinity", "sNaN", "1e999999", "99999999999999999999999999999"])
+@pytest.mark.parametrize("field", ["lines-0-charge", "other_payer_paid"])
+def test_a_non_finite_amount_is_refused_not_a_server_error(app, world, amount, field):
+    ids, clients = world
+    student = clients["student_a"]
+    url = f"/claims/{ids['scenario_slug']}"
+    resp = student.post(url, {"token": "fuzz-1", "action": "correct", field: amount}, token_from=url)
+    assert resp.status_code == 422
+    assert "Enter an amount such as 150.00." in resp.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("amount", ["NaN", "1e999999"])
+def test_a_non_finite_amount_in_the_claim_lab_is_refused_not_a_server_error(app, world, amount):
+    ids, clients = world
+    resp = clients["student_a"].post("/claims/lab", {"lines-0-code": "99213", "lines-0-charge": amount})
+    assert resp.status_code == 422
+    assert "Enter an amount such as 150.00." in resp.get_data(as_text=True)

@@ -126,3 +126,10 @@ def test_line_rules_run_in_documented_order():
 def test_sample_claim_is_unchanged_by_builders():
     sample_claim(claim_id="X")
     assert SAMPLE_CLAIM["claim_id"] == "CLM-1001"
+
+
+@pytest.mark.parametrize("raw", ["NaN", "inf", "-Infinity", "sNaN", "1e999999", "100000000.00"])
+def test_money_refuses_non_finite_and_absurd_amounts(raw):
+    from app.claims.model import money
+    with pytest.raises(ValueError, match="not an amount of money"):
+        money(raw)
