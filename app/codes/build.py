@@ -290,7 +290,7 @@ def _curated_rows() -> Iterator[tuple[dict, str]]:
 _COLS = ("system", "code", "code_key", "description", "detail", "kind", "parent",
          "billable", "chapter", "own_wording", "release", "sort", "notes", "seventh_owner",
          "excludes1_refs")
-_INSERT = f"INSERT INTO codes ({', '.join(_COLS)}) VALUES ({', '.join('?' * len(_COLS))})"
+_INSERT = f"INSERT INTO codes ({', '.join(_COLS)}) VALUES ({', '.join('?' * len(_COLS))})"  # nosec B608 - constant column list
 
 
 def _insert(conn: sqlite3.Connection, rows: Iterable[tuple[dict, str]], counts: dict) -> None:

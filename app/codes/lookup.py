@@ -203,7 +203,7 @@ class SqliteCodeSet:
 
     def _load(self, system: str, code: str) -> Code | None:
         row = self._conn().execute(
-            f"SELECT {_ROW_COLS} FROM codes WHERE system = ? AND code = ?", (system, code)
+            f"SELECT {_ROW_COLS} FROM codes WHERE system = ? AND code = ?", (system, code)  # nosec B608 - constant columns
         ).fetchone()
         return self._row_to_code(row) if row else None
 
@@ -501,7 +501,7 @@ class SqliteCodeSet:
                 # The system is filtered on the joined row, not as an FTS term: a "sys" term
                 # matches every ICD-10-CM row and made each query intersect ~98,000 postings
                 # (2-5 ms). CROSS JOIN keeps SQLite scanning the FTS matches first.
-                rows = conn.execute(
+                rows = conn.execute(  # nosec B608 - table and rank come from the constant tuple above
                     f"SELECT c.system, c.code FROM {table} f CROSS JOIN codes c ON c.id = f.rowid "
                     f"WHERE {table} MATCH ? AND (? IS NULL OR c.system = ?) "
                     f"ORDER BY {rank} + (c.kind = 'code' AND length(c.code_key) = 7) * 2.0 "

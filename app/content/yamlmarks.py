@@ -33,7 +33,7 @@ class LineDict(dict):
 def load_yaml(text: str, path, line_offset: int = 0):
     """Parse YAML text; a syntax error becomes a ContentError with the file and line."""
     try:
-        data = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - SafeLoader subclass
+        data = yaml.load(text, Loader=_LineLoader)  # nosec B506 - _LineLoader is a SafeLoader subclass
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = (mark.line + 1 + line_offset) if mark else None
