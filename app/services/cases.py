@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.grading import grade_case
 from app.models import CaseAttempt, CodingCase
+from app.services.attempts import store_once
 from app.services.codes import codeset
 
 MAX_DIAGNOSES = 12
@@ -98,28 +99,15 @@ def parse_response(form) -> ParsedResponse:
 def submit_attempt(user_id: int, case: CodingCase, response: dict, token: str,
                    assignment_id: int | None = None, late: bool = False) -> CaseAttempt:
     """Grade and store one attempt. The same form token twice (a double click) stores one attempt."""
-    existing = _attempt_by_token(user_id, token)
-    if existing is not None:
-        return existing
-    grade = grade_case(case.answer_key, response, codes=codeset())
-    attempt = CaseAttempt(
-        user_id=user_id, case_id=case.id, submission_token=token, key_version=case.key_version,
-        code_release=grade.code_release, response=response, score=grade.score, points=grade.points,
-        max_points=grade.max_points, verdicts=[dataclasses.asdict(line) for line in grade.lines],
-        assignment_id=assignment_id, late=late,
-    )
-    db.session.add(attempt)
-    try:
-        db.session.commit()
-    except sa.exc.IntegrityError:
-        db.session.rollback()  # the twin request committed first: return its attempt
-        return _attempt_by_token(user_id, token)
-    return attempt
-
-
-def _attempt_by_token(user_id: int, token: str) -> CaseAttempt | None:
-    return db.session.scalar(sa.select(CaseAttempt).where(
-        CaseAttempt.user_id == user_id, CaseAttempt.submission_token == token))
+    def make() -> CaseAttempt:
+        grade = grade_case(case.answer_key, response, codes=codeset())
+        return CaseAttempt(
+            user_id=user_id, case_id=case.id, submission_token=token, key_version=case.key_version,
+            code_release=grade.code_release, response=response, score=grade.score, points=grade.points,
+            max_points=grade.max_points, verdicts=[dataclasses.asdict(line) for line in grade.lines],
+            assignment_id=assignment_id, late=late,
+        )
+    return store_once(CaseAttempt, user_id, token, make)
 
 
 def get_own_attempt(attempt_id: int, user_id: int) -> CaseAttempt | None:

@@ -30,6 +30,7 @@ from app.extensions import db
 from app.grading import grade_case
 from app.models import CodingCase, Quiz, QuizAttempt, QuizVersion, User
 from app.models.users import utcnow
+from app.services.attempts import store_once
 from app.services.codes import CodeSetMissing, codeset
 
 EDITOR_ROLES = ("instructor", "admin")
@@ -383,27 +384,14 @@ def grade(questions: list[dict], answers: list, codes, cases: dict | None = None
 def submit_attempt(user_id: int, quiz: Quiz, version: QuizVersion, answers: list, token: str,
                    assignment_id: int | None = None, late: bool = False) -> QuizAttempt:
     """Grade and store one attempt on ``version``. The same form token twice stores one attempt."""
-    existing = _attempt_by_token(user_id, token)
-    if existing is not None:
-        return existing
-    results = grade(version.questions, answers, codeset(), cases_for(version.questions))
-    points = round(sum(r["points"] for r in results), 2)
-    max_points = sum(r["max_points"] for r in results) or 1
-    attempt = QuizAttempt(user_id=user_id, quiz_id=quiz.id, version_id=version.id, submission_token=token,
-                          answers=answers, results=results, points=points, max_points=max_points,
-                          score=min(1.0, points / max_points), assignment_id=assignment_id, late=late)
-    db.session.add(attempt)
-    try:
-        db.session.commit()
-    except sa.exc.IntegrityError:
-        db.session.rollback()  # the twin request committed first: return its attempt
-        return _attempt_by_token(user_id, token)
-    return attempt
-
-
-def _attempt_by_token(user_id: int, token: str) -> QuizAttempt | None:
-    return db.session.scalar(sa.select(QuizAttempt).where(
-        QuizAttempt.user_id == user_id, QuizAttempt.submission_token == token))
+    def make() -> QuizAttempt:
+        results = grade(version.questions, answers, codeset(), cases_for(version.questions))
+        points = round(sum(r["points"] for r in results), 2)
+        max_points = sum(r["max_points"] for r in results) or 1
+        return QuizAttempt(user_id=user_id, quiz_id=quiz.id, version_id=version.id, submission_token=token,
+                           answers=answers, results=results, points=points, max_points=max_points,
+                           score=min(1.0, points / max_points), assignment_id=assignment_id, late=late)
+    return store_once(QuizAttempt, user_id, token, make)
 
 
 # --- files --------------------------------------------------------------------------------------

@@ -30,6 +30,7 @@ from app.claims.scenarios import (
 )
 from app.extensions import db
 from app.models import ClaimPayer, ClaimScenario, ScenarioAttempt
+from app.services.attempts import store_once
 from app.services.codes import codeset
 
 WEIGHTS = {"cause": 0.4, "action": 0.3, "claim": 0.3}
@@ -377,31 +378,18 @@ def _score_claim(scenario, answer, accepted, claim_sent, remit) -> tuple[float, 
 def submit_attempt(user_id: int, scenario: ClaimScenario, answer: Answer, token: str,
                    assignment_id: int | None = None, late: bool = False) -> ScenarioAttempt:
     """Score and store one attempt. The same form token twice (a double click) stores one attempt."""
-    existing = _attempt_by_token(user_id, token)
-    if existing is not None:
-        return existing
-    scored = score_answer(scenario, answer)
-    attempt = ScenarioAttempt(
-        user_id=user_id, scenario_id=scenario.id, submission_token=token, key_version=scenario.key_version,
-        causes=list(answer.causes), action=answer.action,
-        details={"other_payer": answer.other_payer,
-                 "filing_proof": answer.filing_proof.isoformat() if answer.filing_proof else None},
-        claim=scored.claim_sent, remittance=scored.remittance.to_dict() if scored.remittance else None,
-        score=scored.score, cause_score=scored.cause, action_score=scored.action, claim_score=scored.claim,
-        feedback=scored.feedback, assignment_id=assignment_id, late=late,
-    )
-    db.session.add(attempt)
-    try:
-        db.session.commit()
-    except sa.exc.IntegrityError:
-        db.session.rollback()  # the twin request committed first: return its attempt
-        return _attempt_by_token(user_id, token)
-    return attempt
-
-
-def _attempt_by_token(user_id: int, token: str) -> ScenarioAttempt | None:
-    return db.session.scalar(sa.select(ScenarioAttempt).where(
-        ScenarioAttempt.user_id == user_id, ScenarioAttempt.submission_token == token))
+    def make() -> ScenarioAttempt:
+        scored = score_answer(scenario, answer)
+        return ScenarioAttempt(
+            user_id=user_id, scenario_id=scenario.id, submission_token=token, key_version=scenario.key_version,
+            causes=list(answer.causes), action=answer.action,
+            details={"other_payer": answer.other_payer,
+                     "filing_proof": answer.filing_proof.isoformat() if answer.filing_proof else None},
+            claim=scored.claim_sent, remittance=scored.remittance.to_dict() if scored.remittance else None,
+            score=scored.score, cause_score=scored.cause, action_score=scored.action, claim_score=scored.claim,
+            feedback=scored.feedback, assignment_id=assignment_id, late=late,
+        )
+    return store_once(ScenarioAttempt, user_id, token, make)
 
 
 def get_own_attempt(attempt_id: int, user_id: int) -> ScenarioAttempt | None:
