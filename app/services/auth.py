@@ -110,10 +110,14 @@ def end_login_session(session_id: str | None) -> None:
 
 def load_login_session(session_id: str) -> User | None:
     """Flask-Login's user loader: the cookie names a login session, not a user."""
-    # One query for the login session and its user: this runs on every request.
-    login = db.session.get(AuthSession, session_id, options=[so.joinedload(AuthSession.user)])
-    if login is None:
+    # One query for the login session and its user: this runs on every request, so it is a plain
+    # two-entity select rather than session.get with a joinedload option (whose eager-load setup
+    # cost more than the query itself).
+    row = db.session.execute(sa.select(AuthSession, User).join(User, User.id == AuthSession.user_id)
+                             .where(AuthSession.id == session_id)).first()
+    if row is None:
         return None
+    login, user = row
     cfg, now = current_app.config, utcnow()
     if now - login.created_at > cfg["SESSION_ABSOLUTE_TIMEOUT"] or now - login.last_seen_at > cfg["SESSION_IDLE_TIMEOUT"]:
         db.session.delete(login)
@@ -122,7 +126,6 @@ def load_login_session(session_id: str) -> User | None:
     if now - login.last_seen_at > TOUCH_INTERVAL:
         login.last_seen_at = now
         db.session.commit()
-    user = login.user
     user.login_session_id = session_id
     return user
 
