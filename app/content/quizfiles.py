@@ -40,6 +40,7 @@ QUESTION_TYPES = {
     "short": "Short answer",
     "code": "Short code entry",
     "case": "Full coding case",
+    "scenario": "Claim scenario (cause and action)",
 }
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 MAX_QUESTIONS = 200
@@ -53,6 +54,7 @@ QUESTION_KEYS = {
     "short": {"type", "prompt", "points", "feedback", "answers"},
     "code": {"type", "prompt", "points", "feedback", "key"},
     "case": {"type", "prompt", "points", "feedback", "case"},
+    "scenario": {"type", "prompt", "points", "feedback", "scenario"},
 }
 CHOICE_KEYS = {"text", "correct", "feedback"}
 KEY_ENTRY_KEYS = {"diagnoses": {"code", "accept", "optional"},
@@ -95,7 +97,7 @@ def question_problems(q: dict) -> dict[str, str]:
     kind = q.get("type")
     if kind not in QUESTION_TYPES:
         return {"type": f"unknown question type '{kind}' (use one of: {', '.join(QUESTION_TYPES)})"}
-    if not str(q.get("prompt") or "").strip() and kind != "case":  # a case's vignette is its text
+    if not str(q.get("prompt") or "").strip() and kind not in ("case", "scenario"):  # their own text is the prompt
         problems["prompt"] = "Write the question's text."
     points = q.get("points")
     if isinstance(points, bool) or not isinstance(points, (int, float)) or not 0 < points <= MAX_POINTS:
@@ -130,6 +132,9 @@ def question_problems(q: dict) -> dict[str, str]:
     elif kind == "case":
         if not isinstance(q.get("case"), str) or not SLUG_RE.match(q["case"]):
             problems["case"] = "Choose the coding case (its slug)."
+    elif kind == "scenario":
+        if not isinstance(q.get("scenario"), str) or not SLUG_RE.match(q["scenario"]):
+            problems["scenario"] = "Choose the claim scenario (its slug)."
     return problems
 
 
@@ -242,7 +247,8 @@ def key_code_problems(key: dict, codes) -> dict[str, list[str]]:
     return found
 
 
-def quiz_code_errors(quiz: QuizData, codes, path: str = "<quiz>", case_slugs=None) -> list[ContentError]:
+def quiz_code_errors(quiz: QuizData, codes, path: str = "<quiz>", case_slugs=None,
+                     scenario_slugs=None) -> list[ContentError]:
     """Every code problem of every code question (and, given ``case_slugs``, every unknown case),
     located at its question's line."""
     errors = []
@@ -250,6 +256,8 @@ def quiz_code_errors(quiz: QuizData, codes, path: str = "<quiz>", case_slugs=Non
         line = quiz.question_lines[i] if i < len(quiz.question_lines) else None
         if q["type"] == "case" and case_slugs is not None and q["case"] not in case_slugs:
             errors.append(ContentError(path, line, f"question {i + 1}: no coding case '{q['case']}'"))
+        if q["type"] == "scenario" and scenario_slugs is not None and q["scenario"] not in scenario_slugs:
+            errors.append(ContentError(path, line, f"question {i + 1}: no claim scenario '{q['scenario']}'"))
         if q["type"] != "code":
             continue
         for messages in key_code_problems(q["key"], codes).values():
@@ -351,6 +359,8 @@ def _question_from_yaml(raw, n, line, err) -> dict | None:
         q["answer"] = raw.get("answer")
     elif kind == "case":
         q["case"] = raw.get("case")
+    elif kind == "scenario":
+        q["scenario"] = raw.get("scenario")
     elif kind == "short":
         answers = raw.get("answers")
         q["answers"] = [str(a).strip() for a in answers] if isinstance(answers, list) else []
@@ -435,7 +445,7 @@ def _str_presenter(dumper, value: str):
 
 _Dumper.add_representer(str, _str_presenter)
 
-_QUESTION_ORDER = ("type", "case", "prompt", "points", "choices", "answer", "answers", "key", "feedback")
+_QUESTION_ORDER = ("type", "case", "scenario", "prompt", "points", "choices", "answer", "answers", "key", "feedback")
 
 
 def dump_quiz_yaml(quiz: QuizData) -> str:

@@ -58,6 +58,9 @@ class QuestionForm(FlaskForm):
     case = SelectField("Coding case", choices=[("", "—")], validate_choice=False,
                        description="The student reads the case's encounter and codes it; the case's own answer "
                                    "key grades it, with its rationales.")
+    scenario = SelectField("Claim scenario", choices=[("", "—")], validate_choice=False,
+                           description="The student reads the encounter and the payer's answer, then names the "
+                                       "cause and the action; the scenario's own answer scores it.")
     feedback = TextAreaField("Feedback / rationale", validators=[Length(max=10000)],
                              description="Markdown: shown with the result, after the student submits.")
     revision = HiddenField()
@@ -85,6 +88,8 @@ class QuestionForm(FlaskForm):
             q["answers"] = [a.strip() for a in (self.answers.data or "").splitlines() if a.strip()]
         elif kind == "case":
             q["case"] = self.case.data or None
+        elif kind == "scenario":
+            q["scenario"] = self.scenario.data or None
         elif kind == "code":
             q["key"] = {}
             for section, field in (("diagnoses", self.key_diagnoses), ("procedures", self.key_procedures)):
@@ -114,6 +119,7 @@ class QuestionForm(FlaskForm):
             self.answer.data = "true" if q["answer"] else "false"
         self.answers.data = "\n".join(q.get("answers", []))
         self.case.data = q.get("case", "")
+        self.scenario.data = q.get("scenario", "")
         key = q.get("key", {})
         self.key_diagnoses.data = format_key_lines(key.get("diagnoses", []), "diagnoses")
         self.key_procedures.data = format_key_lines(key.get("procedures", []), "procedures")

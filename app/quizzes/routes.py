@@ -64,7 +64,7 @@ def take(quiz_id):
             flash("This quiz was changed since you opened it; nothing was graded. Please answer the current version.",
                   "error")
             return render_template("quizzes/take.html", quiz=quiz, version=version, form=TakeForm(formdata=None),
-                                   preview=False, cases=quiz_service.cases_for(version.questions),
+                                   preview=False, **quiz_service.refs_for(version.questions),
                                    history=quiz_service.history(current_user.id, quiz.id)), 409
         answers = quiz_service.parse_answers(shown.questions, request.form)
         try:
@@ -72,13 +72,13 @@ def take(quiz_id):
         except class_service.AssignmentClosed as exc:
             flash(f"{exc} Nothing was graded.", "error")
             return render_template("quizzes/take.html", quiz=quiz, version=version, form=form, preview=False,
-                                   cases=quiz_service.cases_for(version.questions), assignment=assignment,
+                                   **quiz_service.refs_for(version.questions), assignment=assignment,
                                    history=quiz_service.history(current_user.id, quiz.id)), 409
         attempt = quiz_service.submit_attempt(current_user.id, quiz, shown, answers, form.token.data,
                                               assignment.id if assignment else None, late)
         return redirect(url_for("quizzes.attempt", attempt_id=attempt.id))
     return render_template("quizzes/take.html", quiz=quiz, version=version, form=form, preview=False,
-                           cases=quiz_service.cases_for(version.questions), assignment=assignment,
+                           **quiz_service.refs_for(version.questions), assignment=assignment,
                            history=quiz_service.history(current_user.id, quiz.id))
 
 
@@ -93,7 +93,7 @@ def attempt_context(attempt, **extra) -> dict:
     """What the attempt page shows; the instructor's drill-down renders the same page."""
     return dict(attempt=attempt, version=attempt.version, quiz=attempt.quiz,
                 live=quiz_service.published_version(attempt.quiz),
-                cases=quiz_service.cases_for(attempt.version.questions), **extra)
+                **quiz_service.refs_for(attempt.version.questions), **extra)
 
 
 # --- instructors --------------------------------------------------------------------------------
@@ -153,7 +153,7 @@ def _flash_saved(quiz, saved, was_published):
         flash("Saved.", "success")
 
 
-QUESTION_FIELDS = {"case": "case", "prompt": "prompt", "points": "points", "answer": "answer", "answers": "answers",
+QUESTION_FIELDS = {"case": "case", "scenario": "scenario", "prompt": "prompt", "points": "points", "answer": "answer", "answers": "answers",
                    "key": "key_diagnoses", "diagnoses": "key_diagnoses", "procedures": "key_procedures",
                    "type": "type"}
 
@@ -169,6 +169,7 @@ def question(quiz_id, number=None):
         abort(404)
     form = QuestionForm()
     form.case.choices = [("", "—"), *quiz_service.case_choices()]
+    form.scenario.choices = [("", "—"), *quiz_service.scenario_choices()]
     if request.method == "GET":
         if index is not None:
             form.fill(version.questions[index])
@@ -266,7 +267,7 @@ def preview(quiz_id):
     quiz = _own(quiz_id)
     version = quiz_service.latest_version(quiz)
     return render_template("quizzes/take.html", quiz=quiz, version=version, form=TakeForm(), preview=True,
-                           cases=quiz_service.cases_for(version.questions), history=[])
+                           **quiz_service.refs_for(version.questions), history=[])
 
 
 @bp.route("/manage/<int:quiz_id>/export.yml")

@@ -28,7 +28,7 @@ from app.content.quizfiles import (
 )
 from app.extensions import db
 from app.grading import grade_case
-from app.models import CodingCase, Quiz, QuizAttempt, QuizVersion, User
+from app.models import ClaimScenario, CodingCase, Quiz, QuizAttempt, QuizVersion, User
 from app.models.users import utcnow
 from app.services.attempts import store_once
 from app.services.codes import CodeSetMissing, codeset
@@ -151,7 +151,35 @@ def question_errors(question: dict) -> dict[str, str]:
             problems[section] = " ".join(messages)
     if question.get("type") == "case" and "case" not in problems and question["case"] not in active_case_slugs():
         problems["case"] = f"There is no coding case '{question['case']}'."
+    if (question.get("type") == "scenario" and "scenario" not in problems
+            and question["scenario"] not in active_scenario_slugs()):
+        problems["scenario"] = f"There is no claim scenario '{question['scenario']}'."
     return problems
+
+
+def active_scenario_slugs() -> set[str]:
+    return set(db.session.scalars(sa.select(ClaimScenario.slug).where(ClaimScenario.active.is_(True))))
+
+
+def scenario_choices() -> list[tuple[str, str]]:
+    rows = db.session.execute(sa.select(ClaimScenario.slug, ClaimScenario.title)
+                              .where(ClaimScenario.active.is_(True)).order_by(ClaimScenario.title))
+    return [(slug, f"{title} ({slug})") for slug, title in rows]
+
+
+def scenarios_for(questions: list[dict]) -> dict[str, ClaimScenario]:
+    """The claim scenarios that scenario questions name, by slug (one query)."""
+    slugs = {q["scenario"] for q in questions if q["type"] == "scenario"}
+    if not slugs:
+        return {}
+    return {s.slug: s for s in db.session.scalars(sa.select(ClaimScenario).where(ClaimScenario.slug.in_(slugs)))}
+
+
+def refs_for(questions: list[dict]) -> dict:
+    """Template context for the cases and scenarios a quiz's questions name."""
+    from app.services.scenarios import question_view
+    return {"cases": cases_for(questions),
+            "scenarios": {slug: question_view(s) for slug, s in scenarios_for(questions).items()}}
 
 
 def active_case_slugs() -> set[str]:
@@ -172,9 +200,11 @@ def cases_for(questions: list[dict]) -> dict[str, CodingCase]:
     return {c.slug: c for c in db.session.scalars(sa.select(CodingCase).where(CodingCase.slug.in_(slugs)))}
 
 
-def check_quiz_data(data: QuizData, path: str, more_case_slugs=()) -> None:
-    """Raise QuizFileErrors if a code question's key fails the code set or a case question names no case."""
-    errors = quiz_code_errors(data, codeset(), path, case_slugs=active_case_slugs() | set(more_case_slugs))
+def check_quiz_data(data: QuizData, path: str, more_case_slugs=(), more_scenario_slugs=()) -> None:
+    """Raise QuizFileErrors if a code question's key fails the code set, or a case or scenario
+    question names one that does not exist."""
+    errors = quiz_code_errors(data, codeset(), path, case_slugs=active_case_slugs() | set(more_case_slugs),
+                              scenario_slugs=active_scenario_slugs() | set(more_scenario_slugs))
     if errors:
         raise QuizFileErrors(errors)
 
@@ -321,6 +351,12 @@ def parse_answers(questions: list[dict], form) -> list:
             answers.append({"true": True, "false": False}.get(value))
         elif q["type"] == "short":
             answers.append(str(form.get(name, ""))[:300].strip() or None)
+        elif q["type"] == "scenario":
+            from app.services.scenarios import ACTION_LABELS, CAUSES
+            causes = sorted({c for c in form.getlist(f"{name}_cause") if c in CAUSES})
+            action = form.get(f"{name}_action", "")
+            action = action if action in ACTION_LABELS else None
+            answers.append({"causes": causes, "action": action} if causes or action else None)
         else:  # code and case questions: codes typed in two boxes
             dx = [c for c in str(form.get(f"{name}_dx", ""))[:300].replace(",", " ").split() if c]
             px = []
@@ -348,7 +384,8 @@ def _procedure(text: str) -> dict:
     return {"code": code, "modifiers": [m for m in mods if m], "units": units}
 
 
-def grade(questions: list[dict], answers: list, codes, cases: dict | None = None) -> list[dict]:
+def grade(questions: list[dict], answers: list, codes, cases: dict | None = None,
+          scenarios: dict | None = None) -> list[dict]:
     """One result per question: points, max_points, status, and for code and case questions the
     grader's lines (a case question is graded by the case's answer key as it is at submission)."""
     results = []
@@ -367,6 +404,10 @@ def grade(questions: list[dict], answers: list, codes, cases: dict | None = None
             credit = 1.0 if answer == q["answer"] else 0.0
         elif q["type"] == "short":
             credit = 1.0 if normalise_short(answer) in {normalise_short(a) for a in q["answers"]} else 0.0
+        elif q["type"] == "scenario":
+            from app.services.scenarios import score_question
+            scenario = (scenarios or {}).get(q["scenario"])
+            credit, reasons = score_question(scenario, answer["causes"], answer["action"]) if scenario else (0.0, [])
         else:
             response = {"diagnoses": answer["diagnoses"], "procedures": [_procedure(p) for p in answer["procedures"]]}
             case = (cases or {}).get(q.get("case"))
@@ -377,7 +418,10 @@ def grade(questions: list[dict], answers: list, codes, cases: dict | None = None
         points = round(credit * q["points"], 2)
         status = ("unanswered" if answer is None else "correct" if credit >= 1
                   else "partial" if credit > 0 else "wrong")
-        results.append({"points": points, "max_points": q["points"], "status": status, "lines": lines})
+        entry = {"points": points, "max_points": q["points"], "status": status, "lines": lines}
+        if q["type"] == "scenario" and answer is not None:
+            entry["reasons"] = reasons
+        results.append(entry)
     return results
 
 
@@ -385,7 +429,8 @@ def submit_attempt(user_id: int, quiz: Quiz, version: QuizVersion, answers: list
                    assignment_id: int | None = None, late: bool = False) -> QuizAttempt:
     """Grade and store one attempt on ``version``. The same form token twice stores one attempt."""
     def make() -> QuizAttempt:
-        results = grade(version.questions, answers, codeset(), cases_for(version.questions))
+        results = grade(version.questions, answers, codeset(), cases_for(version.questions),
+                        scenarios_for(version.questions))
         points = round(sum(r["points"] for r in results), 2)
         max_points = sum(r["max_points"] for r in results) or 1
         return QuizAttempt(user_id=user_id, quiz_id=quiz.id, version_id=version.id, submission_token=token,
@@ -453,7 +498,8 @@ def load_site_quizzes(directory: Path) -> tuple[list[tuple[QuizData, Path]], lis
     for path in sorted(directory.glob("*.y*ml")):
         try:
             data = load_quiz_yaml(path.read_text(encoding="utf-8"), str(path))
-            check_quiz_data(data, str(path), [p.stem for p in (directory / "cases").glob("*.y*ml")])
+            check_quiz_data(data, str(path), [p.stem for p in (directory / "cases").glob("*.y*ml")],
+                            [p.stem for p in (directory / "scenarios").glob("*.y*ml")])
         except QuizFileErrors as exc:
             errors.extend(exc.errors)
             continue

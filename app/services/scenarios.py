@@ -306,25 +306,33 @@ def run_answer(scenario: ClaimScenario, answer: Answer, first: Remittance | None
     return None, None
 
 
-def score_answer(scenario: ClaimScenario, answer: Answer) -> Scored:
-    """Score cause, action and claim (weights in WEIGHTS), with a reason for every part."""
-    feedback: list[dict] = []
+def score_cause(scenario: ClaimScenario, causes) -> tuple[float, list[str]]:
+    """Right picks over right picks + wrong picks + misses, with a reason for each."""
     expected = set(scenario.expected["causes"])
-    picked = set(answer.causes)
+    picked = set(causes)
     union = expected | picked
     cause = len(expected & picked) / len(union) if union else 0.0
     reasons = [f"Right: {CAUSES[c][1]}." for c in sorted(expected & picked)]
     reasons += [f"Missed: {CAUSES[c][1]}." for c in sorted(expected - picked)]
     reasons += [f"Not a cause here: {CAUSES[c][1]}." for c in sorted(picked - expected) if c in CAUSES]
-    feedback.append({"part": "cause", "credit": cause, "reasons": reasons})
+    return cause, reasons
 
-    accepted = [r for r in scenario.resolutions if r["action"] == answer.action]
-    wrong_why = [n["why"] for n in scenario.not_accepted if n.get("action") == answer.action and not n.get("changes")]
+
+def score_action(scenario: ClaimScenario, action: str) -> tuple[float, list[str], list[dict]]:
+    """Full credit for an accepted resolution's action; the reason, and the accepted resolutions."""
+    accepted = [r for r in scenario.resolutions if r["action"] == action]
     if accepted:
-        action, reasons = 1.0, [accepted[0]["rationale"]]
-    else:
-        action = 0.0
-        reasons = wrong_why or [f"“{ACTION_LABELS[answer.action]}” is not an accepted resolution here."]
+        return 1.0, [accepted[0]["rationale"]], accepted
+    wrong_why = [n["why"] for n in scenario.not_accepted if n.get("action") == action and not n.get("changes")]
+    return 0.0, wrong_why or [f"“{ACTION_LABELS.get(action, action)}” is not an accepted resolution here."], []
+
+
+def score_answer(scenario: ClaimScenario, answer: Answer) -> Scored:
+    """Score cause, action and claim (weights in WEIGHTS), with a reason for every part."""
+    feedback: list[dict] = []
+    cause, reasons = score_cause(scenario, answer.causes)
+    feedback.append({"part": "cause", "credit": cause, "reasons": reasons})
+    action, reasons, accepted = score_action(scenario, answer.action)
     feedback.append({"part": "action", "credit": action, "reasons": reasons})
 
     claim_sent, remit = run_answer(scenario, answer)
@@ -427,3 +435,21 @@ def expected_answer(scenario: ClaimScenario) -> dict:
 def run_lab(payer_slug: str, claim_data: dict, as_of: dt.date) -> Remittance:
     """Adjudicate a claim built in the lab; nothing is stored."""
     return adjudicate(Claim.from_dict(claim_data), payers()[payer_slug], as_of, codeset())
+
+
+def question_view(scenario: ClaimScenario) -> dict:
+    """What a quiz's claim-scenario question shows: the encounter, what the payer sent back, and the
+    cause and action choices — never which ones are right."""
+    remit = original_remittance(scenario)
+    return {"slug": scenario.slug, "title": scenario.title, "encounter": scenario.encounter,
+            "remittance": remit.to_dict(), "causes": cause_choices(scenario, remit),
+            "actions": list(ACTION_LABELS.items())}
+
+
+def score_question(scenario: ClaimScenario, causes, action) -> tuple[float, list[str]]:
+    """A quiz question on a scenario asks for the cause and the action only (no corrected claim):
+    the two parts keep their relative weights (40 : 30) and fill the question's points."""
+    cause, cause_reasons = score_cause(scenario, causes)
+    act, action_reasons, _ = score_action(scenario, action) if action else (0.0, ["No action chosen."], [])
+    credit = (WEIGHTS["cause"] * cause + WEIGHTS["action"] * act) / (WEIGHTS["cause"] + WEIGHTS["action"])
+    return round(credit, 4), cause_reasons + action_reasons

@@ -519,3 +519,44 @@ def test_a_changed_site_quiz_file_becomes_the_next_published_version(app, tmp_pa
             if quiz is not None:
                 db.session.delete(quiz)
                 db.session.commit()
+
+
+def _a_scenario(app):
+    from app.extensions import db
+    from app.models import ClaimScenario
+    with app.app_context():
+        s = db.session.scalars(sa.select(ClaimScenario).where(ClaimScenario.active.is_(True))
+                               .order_by(ClaimScenario.slug)).first()
+        return s.slug, list(s.expected["causes"]), s.resolutions[0]["action"], s.rationale
+
+
+def test_claim_scenario_question_scores_cause_and_action(app, teacher, student):
+    slug, causes, action_id, rationale = _a_scenario(app)
+    quiz_id = create_quiz(teacher, title="Denials drill")
+    # A scenario that does not exist is a field error; the form keeps the instructor's input.
+    bad = add_question(teacher, quiz_id, "scenario", scenario="no-such-scenario", prompt="Work this denial.")
+    assert bad.status_code == 422 and "There is no claim scenario" in bad.get_data(as_text=True)
+    assert add_question(teacher, quiz_id, "scenario", scenario=slug, prompt="Work this denial.",
+                        points="2").status_code == 302
+    assert action(teacher, quiz_id, "publish").status_code == 302
+
+    page = student.get(f"/quizzes/{quiz_id}").get_data(as_text=True)
+    assert "What the payer sent back" in page and f'name="q0_cause" value="{causes[0]}"' in page
+    assert rationale[:40] not in page and "checked" not in page  # nothing hints at the answer
+
+    wrong, _ = take(student, quiz_id, {"q0_cause": ["not-a-cause-id"], "q0_action": "write-off"})
+    right, _ = take(student, quiz_id, {"q0_cause": causes, "q0_action": action_id})
+    wrong_page = student.get(wrong.headers["Location"]).get_data(as_text=True)
+    right_page = student.get(right.headers["Location"]).get_data(as_text=True)
+    assert "<strong>100%</strong>" in right_page and "Right:" in right_page
+    assert "<strong>100%</strong>" not in wrong_page and "Missed:" in wrong_page
+
+
+def test_scenario_question_round_trips_through_yaml(app, teacher, runner, tmp_path):
+    slug, *_ = _a_scenario(app)
+    quiz_id = create_quiz(teacher, title="Round trip")
+    assert add_question(teacher, quiz_id, "scenario", scenario=slug, prompt="Work it.").status_code == 302
+    first = tmp_path / "a.yml"
+    assert runner.invoke(args=["content", "export-quiz", str(quiz_id), str(first)]).exit_code == 0
+    text = first.read_text()
+    assert f"scenario: {slug}" in text and "type: scenario" in text
