@@ -22,6 +22,27 @@ DOMAIN_NAMES = {
 }
 MASTERED = 0.8
 
+#: denial categories for claim scenarios, by the CARCs the payer first answered with
+DENIAL_CATEGORIES = (
+    ("denials:front-end", "Denials: front-end rejections", {"16"}),
+    ("denials:eligibility", "Denials: eligibility and coordination of benefits", {"22", "26", "27", "31"}),
+    ("denials:timely-filing", "Denials: timely filing", {"29"}),
+    ("denials:authorization", "Denials: prior authorization", {"197"}),
+    ("denials:coding", "Denials: coding and modifiers",
+     {"4", "5", "6", "7", "9", "10", "11", "97", "146", "151", "181", "182", "18"}),
+    ("denials:coverage", "Denials: coverage and medical necessity", {"50", "96", "167", "204"}),
+    ("denials:payment", "Payments and patient responsibility", {"1", "2", "3", "45"}),
+)
+
+
+def denial_categories(carcs) -> list[tuple[str, str]]:
+    """The categories a scenario belongs to, from its expected CARCs (first match wins for each CARC)."""
+    found = []
+    for key, name, codes in DENIAL_CATEGORIES:
+        if set(map(str, carcs)) & codes:
+            found.append((key, name))
+    return found
+
 
 @dataclass(frozen=True)
 class DomainMastery:
@@ -64,7 +85,20 @@ def dashboard(user_id: int) -> Dashboard:
         case = cases.get(case_id)
         for domain in (case.domains if case else []):
             per_domain[domain].append(score)
-    mastery = sorted((DomainMastery(d, DOMAIN_NAMES.get(d, d), sum(s) / len(s), len(s)) for d, s in per_domain.items()),
+    names = dict(DOMAIN_NAMES)
+    # Claim scenarios count toward the denial categories their payer answers fall in.
+    from app.models import ClaimScenario, ScenarioAttempt
+    best_subq = (sa.select(ScenarioAttempt.scenario_id, sa.func.max(ScenarioAttempt.score).label("best"))
+                 .where(ScenarioAttempt.user_id == user_id).group_by(ScenarioAttempt.scenario_id).subquery())
+    # Grouped in a subquery: PostgreSQL cannot GROUP BY a json column.
+    scenario_best = db.session.execute(
+        sa.select(ClaimScenario.expected, best_subq.c.best)
+        .join(best_subq, best_subq.c.scenario_id == ClaimScenario.id)).all()
+    for expected, score in scenario_best:
+        for key, name in denial_categories((expected or {}).get("carcs", [])):
+            per_domain[key].append(score)
+            names[key] = name
+    mastery = sorted((DomainMastery(d, names.get(d, d), sum(s) / len(s), len(s)) for d, s in per_domain.items()),
                      key=lambda m: (m.mastery, m.name))
     weakest = [m for m in mastery if m.mastery < MASTERED][:3]
 

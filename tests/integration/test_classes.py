@@ -396,3 +396,12 @@ def test_instructor_drills_into_scenario_and_quiz_attempts_of_their_class_only(a
         assert other.get(f"/instructor/attempts/{kind}/{attempt_id}").status_code == 404
         assert student.get(f"/instructor/attempts/{kind}/{attempt_id}").status_code == 403
     assert teacher.get(f"/instructor/attempts/nonsense/{quiz_attempt}").status_code == 404
+
+
+def test_dashboard_shows_mastery_by_denial_category(app, make_user):
+    from tests.integration.test_scenarios import all_slugs, answer_for, submit
+    student = login(app, make_user, "denials@example.test")
+    slug = all_slugs(app)[0]
+    assert submit(student, slug, answer_for(app, slug)).status_code == 302
+    page = student.get("/progress/").get_data(as_text=True)
+    assert "Denials:" in page or "Payments and patient responsibility" in page
