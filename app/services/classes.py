@@ -298,24 +298,36 @@ class ItemStat:
     common_wrong: list[tuple[str, int]]
 
 
+class _Cohort:
+    """Each student's best attempt at an assignment, weakest first, with the top and bottom 27%."""
+
+    def __init__(self, attempts):
+        best = {}
+        for a in attempts:  # ordered by student, then best score first
+            best.setdefault(a.user_id, a)
+        self.chosen = sorted(best.values(), key=lambda a: a.score)
+        self.n = len(self.chosen)
+        group = max(1, round(self.n * 0.27))
+        self.lower, self.upper = self.chosen[:group], self.chosen[-group:]
+
+    def share_and_discrimination(self, is_right) -> tuple[float, float | None]:
+        """Share fully right, and that share in the top group minus the bottom one (from 4 students)."""
+        def share(group):
+            return sum(1 for a in group if is_right(a)) / len(group)
+        return share(self.chosen), (share(self.upper) - share(self.lower) if self.n >= 4 else None)
+
+
 def case_item_analysis(assignment: Assignment) -> tuple[int, list[ItemStat]]:
     """Per key line of an assigned case: share right, discrimination (upper minus lower 27%),
     and the wrong codes students entered most often. Uses each student's best attempt."""
-    attempts = list(db.session.scalars(sa.select(CaseAttempt).where(CaseAttempt.assignment_id == assignment.id)
-                                       .order_by(CaseAttempt.user_id, CaseAttempt.score.desc(), CaseAttempt.id)))
-    best: dict[int, CaseAttempt] = {}
-    for a in attempts:
-        best.setdefault(a.user_id, a)
-    chosen = sorted(best.values(), key=lambda a: a.score)
-    if not chosen:
+    cohort = _Cohort(db.session.scalars(sa.select(CaseAttempt).where(CaseAttempt.assignment_id == assignment.id)
+                                        .order_by(CaseAttempt.user_id, CaseAttempt.score.desc(), CaseAttempt.id)))
+    if not cohort.n:
         return 0, []
-    n = len(chosen)
-    group = max(1, round(n * 0.27))
-    lower, upper = chosen[:group], chosen[-group:]
     keyed: dict[tuple[str, int], dict] = {}
     per_attempt: dict[int, dict[tuple[str, int], float]] = defaultdict(dict)
     wrong: dict[tuple[str, int], Counter] = defaultdict(Counter)
-    for a in chosen:
+    for a in cohort.chosen:
         for v in a.verdicts:
             if v.get("status") == "extra" or not v.get("expected"):
                 continue
@@ -326,13 +338,10 @@ def case_item_analysis(assignment: Assignment) -> tuple[int, list[ItemStat]]:
                 wrong[k][v.get("code") or "(nothing)"] += 1
     stats = []
     for k, v in sorted(keyed.items(), key=lambda kv: (kv[0][0] != "diagnosis", kv[0][1])):
-        right = sum(1 for a in chosen if per_attempt[a.id].get(k, 0.0) >= 1.0)
-        def share(group_):
-            return sum(1 for a in group_ if per_attempt[a.id].get(k, 0.0) >= 1.0) / len(group_)
-        disc = share(upper) - share(lower) if n >= 4 else None
+        share, disc = cohort.share_and_discrimination(lambda a, k=k: per_attempt[a.id].get(k, 0.0) >= 1.0)
         label = f"{'Dx' if k[0] == 'diagnosis' else 'Px'} {k[1]}"
-        stats.append(ItemStat(label, v["expected"], right / n, disc, wrong[k].most_common(3)))
-    return n, stats
+        stats.append(ItemStat(label, v["expected"], share, disc, wrong[k].most_common(3)))
+    return cohort.n, stats
 
 
 def _answer_label(question: dict, answer) -> str:
@@ -357,30 +366,22 @@ def quiz_item_analysis(assignment: Assignment) -> tuple[int, list[ItemStat]]:
     """Per question of an assigned quiz (each student's best attempt): share right, discrimination,
     most common wrong answers — for code questions, the wrong codes typed."""
     from app.models import QuizAttempt
-    attempts = list(db.session.scalars(
+    cohort = _Cohort(db.session.scalars(
         sa.select(QuizAttempt).where(QuizAttempt.assignment_id == assignment.id)
         .options(so.joinedload(QuizAttempt.version))
         .order_by(QuizAttempt.user_id, QuizAttempt.score.desc(), QuizAttempt.id)))
-    best: dict[int, object] = {}
-    for a in attempts:
-        best.setdefault(a.user_id, a)
-    chosen = sorted(best.values(), key=lambda a: a.score)
-    if not chosen:
+    if not cohort.n:
         return 0, []
-    n = len(chosen)
-    group = max(1, round(n * 0.27))
-    lower, upper = chosen[:group], chosen[-group:]
-    questions = chosen[-1].version.questions  # the version most students saw last; others are matched by position
+    questions = cohort.chosen[-1].version.questions  # the version most students saw last; others are matched by position
 
     def right(a, i):
         return i < len(a.results) and a.results[i].get("status") == "correct"
 
     stats = []
     for i, q in enumerate(questions):
-        wrong = Counter(_answer_label(a.version.questions[i], a.answers[i]) for a in chosen
+        wrong = Counter(_answer_label(a.version.questions[i], a.answers[i]) for a in cohort.chosen
                         if i < len(a.answers) and i < len(a.version.questions) and not right(a, i))
-        share = sum(1 for a in chosen if right(a, i)) / n
-        disc = (sum(right(a, i) for a in upper) / len(upper) - sum(right(a, i) for a in lower) / len(lower)) if n >= 4 else None
+        share, disc = cohort.share_and_discrimination(lambda a, i=i: right(a, i))
         prompt = str(q.get("prompt") or q.get("text") or f"Question {i + 1}")
         stats.append(ItemStat(f"Q{i + 1}", prompt[:80], share, disc, wrong.most_common(3)))
-    return n, stats
+    return cohort.n, stats
