@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import os
 
-from flask import Flask, render_template, request
+from flask import Flask, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
 
 from app.extensions import csrf, db, limiter, login_manager, migrate, register_sqlite_pragmas
@@ -146,3 +146,17 @@ def register_template_helpers(app: Flask) -> None:
     @app.context_processor
     def inject_site():
         return {"site_name": "Chart to Claim"}
+
+    links: dict[tuple[str, str, str], str] = {}
+
+    def link(endpoint: str, filename: str = "") -> str:
+        """url_for for the fixed links of the page frame (no arguments but a static file name), built
+        once per mount point: every page has a dozen of them and url_for is a measurable share of a
+        lesson page."""
+        key = (request.script_root, endpoint, filename)
+        url = links.get(key)
+        if url is None:
+            url = links[key] = url_for(endpoint, filename=filename) if filename else url_for(endpoint)
+        return url
+
+    app.jinja_env.globals["link"] = link

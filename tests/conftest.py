@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parent.parent
 #: tables that hold imported content; every other table is emptied after each test
 CONTENT_TABLES = {"tracks", "lessons", "coding_cases", "claim_payers", "claim_scenarios", "alembic_version",
                   "quizzes", "quiz_versions"}  # site quizzes; quizzes a test made are removed below
-CONTENT_TABLES |= {"exam_questions", "exam_blueprints"}  # practice-exam bank and blueprints
+CONTENT_TABLES |= {"exam_questions", "exam_blueprints", "content_revision"}  # exam bank, blueprints, import revision
 
 
 def _database_url(worker: str, tmp_dir: Path) -> str:

@@ -23,7 +23,7 @@ def _render_lesson(lesson, check_result=None, status=200, progress=None):
         progress = lesson_service.get_progress(current_user.id, lesson)
     return render_template(
         "lessons/lesson.html", lesson=lesson, prev_lesson=prev_lesson, next_lesson=next_lesson,
-        progress=progress, check_form=CheckForm(), complete_form=CompleteForm(), result=check_result,
+        progress=progress, result=check_result,
     ), status
 
 
@@ -46,7 +46,9 @@ def check(slug):
     answers = {}
     for i, q in enumerate(lesson.checks):
         raw = request.form.get(f"q{i}")
-        answers[i] = int(raw) if raw is not None and raw.isdigit() and int(raw) < len(q["choices"]) else None
+        # ASCII digits only, and short: "²".isdigit() is true and int() of 5,000 digits raises
+        answers[i] = int(raw) if raw and len(raw) <= 3 and raw.isascii() and raw.isdigit() \
+            and int(raw) < len(q["choices"]) else None
     result = lesson_service.grade_check(lesson, answers)
     if current_user.is_authenticated:
         lesson_service.record_check(current_user.id, lesson, result)

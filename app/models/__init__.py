@@ -1,6 +1,6 @@
 """SQLAlchemy models, grouped by area; importing this package registers them all."""
 from app.models.users import AuthSession, LoginFailure, Role, User
-from app.models.lessons import Lesson, LessonProgress, Track
+from app.models.lessons import ContentRevision, Lesson, LessonProgress, Track  # noqa: F401
 from app.models.rolefit import RoleFitRecord
 from app.models.cases import CaseAttempt, CodingCase
 from app.models.classes import Assignment, Classroom, Enrollment

@@ -55,3 +55,17 @@ class LessonProgress(db.Model):
     completed_at: so.Mapped[datetime | None] = so.mapped_column(default=None)
     #: best share of the end-of-lesson check answered right (0..1), None if never tried
     check_score: so.Mapped[float | None] = so.mapped_column(default=None)
+
+
+class ContentRevision(db.Model):
+    """One row naming the latest content import: a fresh random value each import.
+
+    Workers keep the lesson catalogue in memory and compare this value (one indexed read) on each
+    request, so an import shows on every worker at once without re-reading lessons per request.
+    """
+
+    __tablename__ = "content_revision"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    revision: so.Mapped[str] = so.mapped_column(sa.String(32))
+    imported_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import sqlalchemy as sa
-import sqlalchemy.orm as so
 from flask import current_app
+from flask_login import UserMixin
 
 from app.extensions import db
 from app.models import AuthSession, LoginFailure, Role, User
@@ -108,26 +108,50 @@ def end_login_session(session_id: str | None) -> None:
         db.session.commit()
 
 
-def load_login_session(session_id: str) -> User | None:
+class SignedInUser(UserMixin):
+    """The account a request is signed in as (``current_user``): a read-only record of the user's
+    columns, not a database object. It is loaded on every request, so it skips the ORM; code that
+    changes an account loads the ``User`` by id."""
+
+    def __init__(self, id: int, email: str, name: str, role: str, created_at, login_session_id: str):
+        self.id, self.email, self.name, self.role = id, email, name, role
+        self.created_at, self.login_session_id = created_at, login_session_id
+
+    def get_id(self) -> str:
+        # Flask-Login keeps this in the cookie: the login session's id, never the user id.
+        return self.login_session_id
+
+    def has_role(self, *roles: str) -> bool:
+        return self.role in roles
+
+    def __repr__(self) -> str:
+        return f"<SignedInUser {self.email} {self.role}>"
+
+
+_U, _S = User.__table__.c, AuthSession.__table__.c
+#: Built once: one indexed join, plain columns.
+_LOAD_SESSION = (sa.select(_U.id, _U.email, _U.name, _U.role, _U.created_at,
+                           _S.created_at.label("session_created_at"), _S.last_seen_at)
+                 .select_from(AuthSession.__table__.join(User.__table__, _S.user_id == _U.id))
+                 .where(_S.id == sa.bindparam("session_id")))
+
+
+def load_login_session(session_id: str) -> SignedInUser | None:
     """Flask-Login's user loader: the cookie names a login session, not a user."""
-    # One query for the login session and its user: this runs on every request, so it is a plain
-    # two-entity select rather than session.get with a joinedload option (whose eager-load setup
-    # cost more than the query itself).
-    row = db.session.execute(sa.select(AuthSession, User).join(User, User.id == AuthSession.user_id)
-                             .where(AuthSession.id == session_id)).first()
+    row = db.session.connection().execute(_LOAD_SESSION, {"session_id": session_id}).first()
     if row is None:
         return None
-    login, user = row
     cfg, now = current_app.config, utcnow()
-    if now - login.created_at > cfg["SESSION_ABSOLUTE_TIMEOUT"] or now - login.last_seen_at > cfg["SESSION_IDLE_TIMEOUT"]:
-        db.session.delete(login)
+    sessions = AuthSession.__table__
+    if (now - row.session_created_at > cfg["SESSION_ABSOLUTE_TIMEOUT"]
+            or now - row.last_seen_at > cfg["SESSION_IDLE_TIMEOUT"]):
+        db.session.execute(sessions.delete().where(sessions.c.id == session_id))
         db.session.commit()
         return None
-    if now - login.last_seen_at > TOUCH_INTERVAL:
-        login.last_seen_at = now
+    if now - row.last_seen_at > TOUCH_INTERVAL:
+        db.session.execute(sessions.update().where(sessions.c.id == session_id).values(last_seen_at=now))
         db.session.commit()
-    user.login_session_id = session_id
-    return user
+    return SignedInUser(row.id, row.email, row.name, row.role, row.created_at, session_id)
 
 
 def ensure_demo_users() -> list[tuple[str, str, str, bool]]:

@@ -21,6 +21,7 @@ from app.content.markdown import render_markdown
 from app.extensions import db
 from app.models import ClaimPayer, ClaimScenario, CodingCase, Lesson, Track
 from app.services.codes import CodeSetMissing, codeset
+from app.services.lessons import bump_revision
 from app.services.quizzes import load_site_quizzes, write_site_quizzes
 
 
@@ -153,6 +154,7 @@ def import_content(base: Path | None = None) -> ImportReport:
         counts.update(write_site_quizzes(loaded.quizzes, _relative))
         from app.services.exam_content import write_exams
         counts.update(write_exams(loaded.exams, _relative))
+        bump_revision()
         db.session.commit()
     except Exception:
         db.session.rollback()

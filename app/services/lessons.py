@@ -1,28 +1,143 @@
-"""Reading lessons and recording a student's progress through them."""
+"""Reading lessons and recording a student's progress through them.
+
+Lessons change only when content is imported, so each worker keeps the whole catalogue (tracks,
+lessons, rendered bodies and questions, neighbours) in memory. The import writes a new content
+revision; a worker compares it at most once per REVISION_CHECK_SECONDS (and at once in the process
+that ran the import), so a lesson page costs one small read for the student's progress and an
+import shows on every worker within a second.
+"""
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import timedelta
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-import sqlalchemy.orm as so
+from flask import current_app
+from markupsafe import Markup
 
 from app.extensions import db
-from app.models import Lesson, LessonProgress, Track
+from app.models import ContentRevision, Lesson, LessonProgress, Track
 from app.models.users import utcnow
 
-#: Lists and pagers need only these columns; the rendered body and checks stay unloaded.
-_LIST_COLUMNS = so.load_only(Lesson.id, Lesson.slug, Lesson.track_slug, Lesson.position, Lesson.title, Lesson.minutes)
 #: A re-read of the same lesson within this time is not written again (reading stays write-free).
 VIEW_WRITE_INTERVAL = timedelta(minutes=5)
+#: How stale a worker's lesson catalogue may be after another process imported content.
+REVISION_CHECK_SECONDS = 1.0
+
+
+@dataclass(frozen=True)
+class TrackView:
+    slug: str
+    title: str
+    description: str
+    position: int
+
+
+@dataclass(frozen=True, eq=False)
+class LessonView:
+    """A lesson as pages show it; read once per content revision and shared by every request."""
+
+    id: int
+    slug: str
+    track_slug: str
+    track: TrackView
+    position: int
+    title: str
+    minutes: int
+    objectives: tuple
+    body_html: str
+    checks: tuple
+    #: the check questions, unanswered, rendered once (the page shows them this way until answered)
+    questions_html: Markup
+    prev: LessonView | None = field(default=None, repr=False)
+    next: LessonView | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    revision: str | None
+    #: time.monotonic() when the revision was last compared with the database
+    checked_at: float
+    tracks: tuple[TrackView, ...]
+    #: lessons of each track, in order
+    lessons: dict[str, tuple[LessonView, ...]]
+    by_slug: dict[str, LessonView]
+
+
+_lock = threading.Lock()
+_REVISION = sa.select(ContentRevision.__table__.c.revision).where(ContentRevision.__table__.c.id == 1)
+
+
+def current_revision() -> str | None:
+    return db.session.connection().execute(_REVISION).scalar()
+
+
+def catalogue() -> Catalogue:
+    """This worker's copy of the lesson catalogue, re-read when a content import has changed it."""
+    cached = current_app.extensions.get("lesson_catalogue")
+    now = time.monotonic()
+    if cached is not None and now - cached.checked_at < REVISION_CHECK_SECONDS:
+        return cached
+    revision = current_revision()
+    if cached is not None and cached.revision == revision and revision is not None:
+        fresh = Catalogue(revision, now, cached.tracks, cached.lessons, cached.by_slug)
+    else:
+        with _lock:
+            fresh = _read_catalogue(revision, now)
+    current_app.extensions["lesson_catalogue"] = fresh
+    return fresh
+
+
+def _read_catalogue(revision: str | None, checked_at: float) -> Catalogue:
+    conn = db.session.connection()
+    t, l = Track.__table__.c, Lesson.__table__.c
+    tracks = tuple(TrackView(r.slug, r.title, r.description or "", r.position)
+                   for r in conn.execute(sa.select(t.slug, t.title, t.description, t.position).order_by(t.position)))
+    by_track_slug = {tr.slug: tr for tr in tracks}
+    rows = conn.execute(sa.select(l.id, l.slug, l.track_slug, l.position, l.title, l.minutes, l.objectives,
+                                  l.body_html, l.checks).order_by(l.track_slug, l.position, l.id))
+    questions = current_app.jinja_env.get_template("lessons/_questions.html")
+    grouped: dict[str, list[dict]] = {}
+    for r in rows:
+        grouped.setdefault(r.track_slug, []).append(dict(r._mapping))
+    lessons: dict[str, tuple[LessonView, ...]] = {}
+    for slug, items in grouped.items():
+        track = by_track_slug.get(slug) or TrackView(slug, slug, "", 0)
+        views: list[LessonView] = []
+        nxt = None
+        for item in reversed(items):  # build back to front so each lesson can name the next one
+            checks = tuple(item["checks"] or ())
+            unanswered = Markup(questions.render(lesson={"checks": checks}, result=None))  # nosec B704 - autoescaped template
+            nxt = LessonView(item["id"], item["slug"], slug, track, item["position"], item["title"],
+                             item["minutes"], tuple(item["objectives"] or ()), item["body_html"],
+                             checks, unanswered, None, nxt)
+            views.append(nxt)
+        views.reverse()
+        for before, after in zip(views, views[1:]):
+            object.__setattr__(after, "prev", before)
+        lessons[slug] = tuple(views)
+    by_slug = {v.slug: v for views in lessons.values() for v in views}
+    return Catalogue(revision, checked_at, tracks, lessons, by_slug)
+
+
+def bump_revision() -> None:
+    """Called by the content import inside its transaction: every worker re-reads lessons after it."""
+    import secrets
+
+    row = db.session.get(ContentRevision, 1) or ContentRevision(id=1)
+    row.revision, row.imported_at = secrets.token_hex(16), utcnow()
+    db.session.add(row)
+    current_app.extensions.pop("lesson_catalogue", None)  # this process sees the import at once
 
 
 @dataclass(frozen=True)
 class TrackProgress:
-    track: Track
-    lessons: list[Lesson]
+    track: TrackView
+    lessons: list[LessonView]
     completed: set[int]
-    resume: Lesson | None
+    resume: LessonView | None
 
     @property
     def done(self) -> int:
@@ -33,40 +148,46 @@ class TrackProgress:
         return round(100 * self.done / len(self.lessons)) if self.lessons else 0
 
 
+_P = LessonProgress.__table__.c
+
+
 def tracks_with_progress(user_id: int | None) -> list[TrackProgress]:
     """Every track with its lessons in order; for a student, which are done and where to resume."""
-    tracks = list(db.session.scalars(sa.select(Track).order_by(Track.position)))
-    lessons = list(db.session.scalars(
-        sa.select(Lesson).options(_LIST_COLUMNS).order_by(Lesson.track_slug, Lesson.position)))
+    cat = catalogue()
     rows = []
     if user_id is not None:
-        rows = list(db.session.scalars(sa.select(LessonProgress).where(LessonProgress.user_id == user_id)))
+        rows = list(db.session.connection().execute(
+            sa.select(_P.lesson_id, _P.completed_at).where(_P.user_id == user_id)))
     completed = {r.lesson_id for r in rows if r.completed_at}
-    viewed = {r.lesson_id: r.viewed_at for r in rows}
+    viewed = {r.lesson_id for r in rows}
     out = []
-    for track in tracks:
-        in_track = [l for l in lessons if l.track_slug == track.slug]
+    for track in cat.tracks:
+        in_track = list(cat.lessons.get(track.slug, ()))
+        ids = {l.id for l in in_track}
         resume = None
-        if user_id is not None and viewed.keys() & {l.id for l in in_track}:
+        if user_id is not None and viewed & ids:
             # The first lesson not yet completed; the track's next step.
             resume = next((l for l in in_track if l.id not in completed), None)
-        out.append(TrackProgress(track, in_track, completed & {l.id for l in in_track}, resume))
+        out.append(TrackProgress(track, in_track, completed & ids, resume))
     return out
 
 
-def get_lesson(slug: str) -> Lesson | None:
-    return db.session.scalar(sa.select(Lesson).options(so.joinedload(Lesson.track)).where(Lesson.slug == slug))
+def get_lesson(slug: str) -> LessonView | None:
+    return catalogue().by_slug.get(slug)
 
 
-def neighbours(lesson: Lesson) -> tuple[Lesson | None, Lesson | None]:
-    siblings = list(db.session.scalars(
-        sa.select(Lesson).options(_LIST_COLUMNS).where(Lesson.track_slug == lesson.track_slug)
-        .order_by(Lesson.position)))
-    i = [l.id for l in siblings].index(lesson.id)
-    return (siblings[i - 1] if i > 0 else None), (siblings[i + 1] if i + 1 < len(siblings) else None)
+def neighbours(lesson: LessonView) -> tuple[LessonView | None, LessonView | None]:
+    return lesson.prev, lesson.next
 
 
-def _progress(user_id: int, lesson: Lesson) -> LessonProgress:
+@dataclass(frozen=True)
+class ProgressView:
+    viewed_at: datetime
+    completed_at: datetime | None
+    check_score: float | None
+
+
+def _progress(user_id: int, lesson: LessonView) -> LessonProgress:
     row = db.session.scalar(sa.select(LessonProgress).where(
         LessonProgress.user_id == user_id, LessonProgress.lesson_id == lesson.id))
     if row is None:
@@ -83,18 +204,22 @@ def _commit_progress() -> None:
         db.session.rollback()
 
 
-def get_progress(user_id: int, lesson: Lesson) -> LessonProgress | None:
-    return db.session.scalar(sa.select(LessonProgress).where(
-        LessonProgress.user_id == user_id, LessonProgress.lesson_id == lesson.id))
+_GET_PROGRESS = (sa.select(_P.viewed_at, _P.completed_at, _P.check_score)
+                 .where(_P.user_id == sa.bindparam("user_id"), _P.lesson_id == sa.bindparam("lesson_id")))
 
 
-def record_view(user_id: int, lesson: Lesson, progress: LessonProgress | None) -> LessonProgress | None:
+def get_progress(user_id: int, lesson: LessonView) -> ProgressView | None:
+    row = db.session.connection().execute(_GET_PROGRESS, {"user_id": user_id, "lesson_id": lesson.id}).first()
+    return ProgressView(*row) if row is not None else None
+
+
+def record_view(user_id: int, lesson: LessonView, progress: ProgressView | None) -> ProgressView | None:
     """Remember the student opened the lesson (for "resume"); at most one write per few minutes."""
     now = utcnow()
     if progress is not None and now - progress.viewed_at < VIEW_WRITE_INTERVAL:
         return progress
-    progress = progress or _progress(user_id, lesson)
-    progress.viewed_at = now
+    row = _progress(user_id, lesson)
+    row.viewed_at = now
     _commit_progress()
     return get_progress(user_id, lesson)
 
@@ -110,18 +235,18 @@ class CheckResult:
         return self.right / self.total if self.total else 0.0
 
 
-def grade_check(lesson: Lesson, answers: dict[int, int | None]) -> CheckResult:
+def grade_check(lesson: LessonView, answers: dict[int, int | None]) -> CheckResult:
     right = sum(1 for i, q in enumerate(lesson.checks) if answers.get(i) == q["answer"])
     return CheckResult(answers, right, len(lesson.checks))
 
 
-def record_check(user_id: int, lesson: Lesson, result: CheckResult) -> None:
+def record_check(user_id: int, lesson: LessonView, result: CheckResult) -> None:
     row = _progress(user_id, lesson)
     row.check_score = max(row.check_score or 0.0, result.score)
     _commit_progress()
 
 
-def mark_complete(user_id: int, lesson: Lesson, complete: bool = True) -> None:
+def mark_complete(user_id: int, lesson: LessonView, complete: bool = True) -> None:
     row = _progress(user_id, lesson)
     if complete and row.completed_at is None:
         row.completed_at = utcnow()
