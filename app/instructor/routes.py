@@ -59,7 +59,7 @@ def class_page(class_id):
 @bp.route("/classes/<int:class_id>/gradebook")
 @role_required(*TEACHERS)
 def gradebook(class_id):
-    book = class_service.gradebook(_own_class(class_id))
+    book = class_service.gradebook(_own_class(class_id), page=request.args.get("page", 1, type=int))
     prefix = url_for("instructor.student_work", assignment_id=0, student_id=0).removesuffix("/0/students/0")
     return render_template("instructor/gradebook.html", book=book, rows=gradebook_rows(book, prefix))
 
@@ -68,7 +68,7 @@ def gradebook(class_id):
 @role_required(*TEACHERS)
 def gradebook_csv(class_id):
     classroom = _own_class(class_id)
-    body = class_service.gradebook_csv(class_service.gradebook(classroom))
+    body = class_service.gradebook_csv(class_service.gradebook(classroom, page=None))
     filename = "".join(ch if ch.isalnum() else "-" for ch in classroom.name).strip("-") or "class"
     return Response(body, mimetype="text/csv", headers={
         "Content-Disposition": f'attachment; filename="gradebook-{filename}.csv"'})

@@ -192,22 +192,32 @@ def student_assignments(student_id: int) -> list[StudentAssignment]:
 
 # --- gradebook ------------------------------------------------------------------------------
 
-def _scores(assignment_ids: list[int], student_ids: list[int]) -> dict[tuple[int, int], tuple[float, int, bool]]:
-    """(student, assignment) -> (best score, attempts, any late): one grouped query per attempt kind."""
+def _scores(assignment_ids: list[int], student_ids: list[int],
+            only_these: bool = True) -> dict[tuple[int, int], tuple[float, int, bool]]:
+    """(student, assignment) -> (best score, attempts, any late): one grouped query per attempt kind.
+
+    ``only_these`` limits the query to the given students (a page of the gradebook, one student);
+    the whole-class export reads every attempt of the assignments instead of naming 500 ids."""
     out: dict[tuple[int, int], tuple[float, int, bool]] = {}
     if not assignment_ids or not student_ids:
         return out
     for attempt, _item, _link in _attempt_models().values():
-        rows = db.session.execute(
-            sa.select(attempt.user_id, attempt.assignment_id, sa.func.max(attempt.score), sa.func.count(),
-                      sa.func.max(sa.case((attempt.late.is_(True), 1), else_=0)))
-            .where(attempt.assignment_id.in_(assignment_ids))
-            .group_by(attempt.user_id, attempt.assignment_id))
+        query = (sa.select(attempt.user_id, attempt.assignment_id, sa.func.max(attempt.score), sa.func.count(),
+                           sa.func.max(sa.case((attempt.late.is_(True), 1), else_=0)))
+                 .where(attempt.assignment_id.in_(assignment_ids))
+                 .group_by(attempt.user_id, attempt.assignment_id))
+        if only_these:
+            query = query.where(attempt.user_id.in_(student_ids))
+        rows = db.session.execute(query)
         wanted = set(student_ids)  # a student who left the class keeps attempts but leaves the book
         for user_id, assignment_id, best, count, late in rows:
             if user_id in wanted:
                 out[(user_id, assignment_id)] = (best, count, bool(late))
     return out
+
+
+#: students per gradebook page (the CSV export has them all)
+GRADEBOOK_PAGE_SIZE = 50
 
 
 @dataclass
@@ -217,20 +227,41 @@ class Gradebook:
     assignments: list[Assignment]
     cells: dict[tuple[int, int], tuple[float, int, bool]]
     averages: dict[int, float | None] = field(default_factory=dict)
+    page: int = 1
+    pages: int = 1
+    #: students in the class (all pages)
+    total: int = 0
+
+    @property
+    def first(self) -> int:
+        """1-based position of this page's first student in the class list."""
+        return (self.page - 1) * GRADEBOOK_PAGE_SIZE + 1 if self.students else 0
 
     def cell(self, student_id: int, assignment_id: int):
         return self.cells.get((student_id, assignment_id))
 
 
-def gradebook(classroom: Classroom) -> Gradebook:
-    students = roster(classroom.id)
+def gradebook(classroom: Classroom, page: int | None = 1) -> Gradebook:
+    """One page of the class's students (by name) × every assignment; ``page=None``: every student."""
+    if page is None:
+        students = roster(classroom.id)
+        total, pages, page = len(students), 1, 1
+    else:
+        total = db.session.scalar(sa.select(sa.func.count()).select_from(Enrollment)
+                                  .where(Enrollment.class_id == classroom.id)) or 0
+        pages = max(1, -(-total // GRADEBOOK_PAGE_SIZE))
+        page = min(max(1, page), pages)
+        students = list(db.session.scalars(
+            sa.select(User).join(Enrollment, Enrollment.student_id == User.id)
+            .where(Enrollment.class_id == classroom.id).order_by(User.name, User.id)
+            .limit(GRADEBOOK_PAGE_SIZE).offset((page - 1) * GRADEBOOK_PAGE_SIZE)))
     assignments = assignments_of(classroom.id)
-    cells = _scores([a.id for a in assignments], [s.id for s in students])
+    cells = _scores([a.id for a in assignments], [s.id for s in students], only_these=len(students) < total)
     averages = {}
     for s in students:
         got = [cells[(s.id, a.id)][0] for a in assignments if (s.id, a.id) in cells]
         averages[s.id] = sum(got) / len(assignments) if assignments and got else None
-    return Gradebook(classroom, students, assignments, cells, averages)
+    return Gradebook(classroom, students, assignments, cells, averages, page, pages, total)
 
 
 def _safe_cell(value) -> str:

@@ -257,6 +257,39 @@ def test_gradebook_query_count_does_not_grow_with_students(app, make_user, teach
     assert few["n"] == many["n"]
 
 
+def test_gradebook_pages_through_students_by_name_and_the_csv_has_them_all(app, teacher, monkeypatch):
+    from app.extensions import db
+    from app.models import Enrollment
+    from app.services import classes as class_service
+    from app.services.auth import create_user
+
+    monkeypatch.setattr(class_service, "GRADEBOOK_PAGE_SIZE", 4)
+    class_id, _ = create_class(teacher)
+    aid = assign(app, teacher, class_id)
+    with app.app_context():
+        for i in range(10):
+            u = create_user(f"paged{i}@example.test", f"Paged {i}", PASSWORD)
+            db.session.add(Enrollment(class_id=class_id, student_id=u.id))
+        db.session.commit()
+    _seed_attempts(app, _user_id(app, "paged5@example.test"), 1, aid)  # score 0%
+    _seed_attempts(app, _user_id(app, "paged9@example.test"), 2, aid)  # best 25%
+
+    def names(html):
+        return re.findall(r'<th scope="row">(Paged \d)</th>', html)
+
+    first = teacher.get(f"/instructor/classes/{class_id}/gradebook").get_data(as_text=True)
+    assert names(first) == ["Paged 0", "Paged 1", "Paged 2", "Paged 3"]
+    assert "Students 1–4 of 10" in first and "Page 1 of 3" in first and "Next page" in first
+    second = teacher.get(f"/instructor/classes/{class_id}/gradebook?page=2").get_data(as_text=True)
+    assert names(second) == ["Paged 4", "Paged 5", "Paged 6", "Paged 7"] and ">0%</a>" in second
+    last = teacher.get(f"/instructor/classes/{class_id}/gradebook?page=99").get_data(as_text=True)  # clamped
+    assert names(last) == ["Paged 8", "Paged 9"] and ">25%</a>" in last and "Next page" not in last
+    assert "Previous page" in last and "Students 9–10 of 10" in last
+    csv_text = teacher.get(f"/instructor/classes/{class_id}/gradebook.csv").get_data(as_text=True)
+    assert all(f"Paged {i}" in csv_text for i in range(10))
+    assert "25.0" in csv_text
+
+
 def test_a_claim_scenario_can_be_assigned_and_lands_in_the_gradebook(app, make_user, teacher):
     from app.models.users import utcnow
     from tests.integration.test_scenarios import all_slugs, answer_for, submit
