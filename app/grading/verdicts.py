@@ -55,6 +55,15 @@ class LineVerdict:
     modifiers: PartVerdict | None = None
     units: PartVerdict | None = None
 
+    def as_dict(self) -> dict:
+        """``dataclasses.asdict`` without its deep copies (every stored attempt runs this per line);
+        the values are strings, numbers and tuples of strings, so a shallow copy is the same data."""
+        out = dict(self.__dict__)
+        for part in ("modifiers", "units"):
+            if out[part] is not None:
+                out[part] = dict(out[part].__dict__)
+        return out
+
 
 @dataclass(frozen=True)
 class CaseGrade:

@@ -784,3 +784,12 @@ def test_importing_the_grader_does_not_open_the_code_book():
     result = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def test_stored_verdicts_are_the_same_data_as_dataclasses_asdict(codes):
+    key = {"diagnoses": ["E11.22", "N18.31"], "procedures": [{"code": "99214", "modifiers": ["25"], "units": 1}]}
+    given = {"diagnoses": ["E11.9", "I10"], "procedures": [{"code": "99214", "modifiers": ["59"], "units": 2}]}
+    lines = grade_case(key, given, codes=codes).lines
+    assert any(line.modifiers is not None and line.units is not None for line in lines)
+    for line in lines:
+        assert line.as_dict() == dataclasses.asdict(line)
