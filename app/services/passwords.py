@@ -13,8 +13,13 @@ BLOCKLIST_PATH = Path(__file__).resolve().parent.parent / "data" / "common-passw
 
 # Argon2id with OWASP's minimum: 19 MiB, 2 passes, 1 lane.
 _hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
-#: verified against when the account does not exist, so both answers take the same time
-_DUMMY_HASH = _hasher.hash("not-a-real-password-0")
+
+
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    """Verified against when the account does not exist, so both answers take the same time. Made on
+    first use, not at import: an Argon2 hash is ~40 ms of every worker's start-up otherwise."""
+    return _hasher.hash("not-a-real-password-0")
 
 
 @lru_cache(maxsize=1)
@@ -46,7 +51,7 @@ def hash_password(password: str) -> str:
 
 def verify_password(stored_hash: str | None, password: str) -> bool:
     try:
-        return _hasher.verify(stored_hash or _DUMMY_HASH, password) and stored_hash is not None
+        return _hasher.verify(stored_hash or _dummy_hash(), password) and stored_hash is not None
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 
