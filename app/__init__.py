@@ -3,17 +3,32 @@ from __future__ import annotations
 
 import os
 
-from flask import Flask, render_template, request, url_for
+from flask import Flask, abort, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
+from werkzeug.routing import IntegerConverter
 
 from app.extensions import csrf, db, limiter, login_manager, migrate, register_sqlite_pragmas
+from app.params import MAX_DB_INT
 from config import CONFIGS, ProductionConfig
+
+#: the views that take a JSON body (exams.js autosave); every other POST is a form
+JSON_ENDPOINTS = {"exams.autosave"}
+
+
+class IdConverter(IntegerConverter):
+    """``<int:...>`` in a URL names a row: a number past an INTEGER column is no row (404), not an
+    error in the database."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", MAX_DB_INT)
+        super().__init__(map, *args, **kwargs)
 
 
 def create_app(config: str | type | dict | None = None) -> Flask:
     """Build the app. ``config`` is a name from config.CONFIGS, a config class, or a dict of overrides
     applied on top of the environment's config (tests pass one)."""
     app = Flask(__name__, instance_relative_config=True)
+    app.url_map.converters["int"] = IdConverter
     name = config if isinstance(config, str) else os.environ.get("APP_CONFIG", "development")
     config_class = config if isinstance(config, type) else CONFIGS[name if name in CONFIGS else "development"]
     if isinstance(config, dict):
@@ -28,6 +43,7 @@ def create_app(config: str | type | dict | None = None) -> Flask:
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
+    register_request_guards(app)
     register_security_headers(app)
     register_commands(app)
     register_template_helpers(app)
@@ -85,6 +101,7 @@ def register_errorhandlers(app: Flask) -> None:
         403: ("Not allowed", "Your account does not have access to that page."),
         404: ("Not found", "There is no page at this address."),
         405: ("Not allowed", "That action is not possible on this page."),
+        415: ("Not a form", "This page takes a form, not JSON."),
         429: ("Too many attempts", "Too many attempts in a short time. Please wait a few minutes and try again."),
         500: ("Something went wrong", "An error on our side stopped this page. Nothing you entered was lost "
                                       "unless it said so; please try again."),
@@ -107,6 +124,22 @@ def register_errorhandlers(app: Flask) -> None:
         return render_template("errors/error.html", code=400, title="Form expired",
                                message="This form was open too long or came from another site. "
                                        "Go back, reload the page and send it again."), 400
+
+
+def register_request_guards(app: Flask) -> None:
+    @app.before_request
+    def forms_are_not_json():
+        """Flask-WTF fills a form from a JSON body too, and a number, list or object where a form has
+        text reaches validators written for text (a 500). Runs after the CSRF check."""
+        if request.method == "POST" and request.is_json and request.endpoint not in JSON_ENDPOINTS:
+            abort(415)
+
+    @app.before_request
+    def no_nul_characters():
+        """No one types a NUL, and PostgreSQL refuses one in text (a 500 wherever a field is stored)."""
+        for values in (request.args, request.form) if request.method == "POST" else (request.args,):
+            if any("\x00" in value for _, vals in values.lists() for value in vals):
+                abort(400)
 
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "

@@ -4,6 +4,7 @@ from flask_login import current_user
 from app.auth.decorators import role_required
 from app.cases import bp
 from app.cases.forms import AnswerForm
+from app.params import db_int
 from app.services import cases as case_service
 from app.services import classes as class_service
 
@@ -14,7 +15,7 @@ DIFFICULTY = {1: "easy", 2: "medium", 3: "hard"}
 @role_required()
 def index():
     domain = request.args.get("domain") or None
-    difficulty = request.args.get("difficulty", type=int)
+    difficulty = request.args.get("difficulty", type=db_int)
     rows = case_service.list_cases(current_user.id, domain, difficulty)
     return render_template("cases/index.html", rows=rows, domains=case_service.all_domains(),
                            domain=domain, difficulty=difficulty, difficulty_names=DIFFICULTY)
@@ -43,7 +44,7 @@ def case(slug):
     case = case_service.get_case(slug) or abort(404)
     form = AnswerForm()
     source = request.args if request.method == "GET" else request.form
-    assignment_id = source.get("assignment", type=int)
+    assignment_id = source.get("assignment", type=db_int)
     assignment = class_service.assignment_for_student(assignment_id, current_user.id) if assignment_id else None
     if request.method == "GET":
         return _render_case(case, form, assignment=assignment)

@@ -137,7 +137,7 @@ def save_item(attempt_id, n):
         return redirect(url_for("exams.submit", attempt_id=attempt.id))
     target = {"next": n + 1, "prev": n - 1, "stay": n}.get(go)
     if target is None:
-        target = int(go) if go.isdigit() else n
+        target = int(go) if go.isascii() and go.isdigit() and len(go) <= 4 else n  # "²".isdigit() is true
     target = min(max(target, 1), len(attempt.items))
     return redirect(url_for("exams.attempt", attempt_id=attempt.id, item=target))
 

@@ -134,7 +134,7 @@ class ActionForm(FlaskForm):
 class TakeForm(FlaskForm):
     """CSRF and the one-time submission token; the answers are read by the service."""
 
-    token = HiddenField(default=lambda: secrets.token_urlsafe(16))
+    token = HiddenField(default=lambda: secrets.token_urlsafe(16), validators=[Length(max=64)])  # String(64)
     submit = SubmitField("Submit answers")
 
 

@@ -5,6 +5,7 @@ from markupsafe import Markup
 from app.auth.decorators import role_required
 from app.content.markdown import render_markdown
 from app.content.quizfiles import QUESTION_TYPES, QuizFileErrors
+from app.params import db_int
 from app.quizzes import bp
 from app.quizzes.forms import ActionForm, ImportForm, QuestionForm, QuizForm, TakeForm
 from app.services import classes as class_service
@@ -33,7 +34,7 @@ def _own_editable(quiz_id):
 
 def _revision(value) -> int:
     try:
-        return int(value)
+        return db_int(value)
     except (TypeError, ValueError):
         abort(400)
 
@@ -53,13 +54,13 @@ def take(quiz_id):
     quiz, version = found
     form = TakeForm()
     source = request.args if request.method == "GET" else request.form
-    assignment_id = source.get("assignment", type=int)
+    assignment_id = source.get("assignment", type=db_int)
     assignment = class_service.assignment_for_student(assignment_id, current_user.id) if assignment_id else None
     if request.method == "POST":
         if not form.validate_on_submit() or not form.token.data:
             abort(400)
         # The page named the version it showed: a quiz republished meanwhile is still graded by it.
-        shown = quiz_service.version_for_submission(quiz, version, request.form.get("version", type=int))
+        shown = quiz_service.version_for_submission(quiz, version, request.form.get("version", type=db_int))
         if shown is None:
             flash("This quiz was changed since you opened it; nothing was graded. Please answer the current version.",
                   "error")

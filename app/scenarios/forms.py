@@ -83,7 +83,7 @@ class ServiceLineForm(Form):
         raw = (field.data or "").strip()
         if self.code.data and text(self.code) and not raw:
             raise ValidationError("Enter the units (1 or more).")
-        if raw and (not raw.isdigit() or not 1 <= int(raw) <= 999):
+        if raw and (not (raw.isascii() and raw.isdigit()) or len(raw) > 3 or not 1 <= int(raw) <= 999):
             raise ValidationError("Units must be a whole number from 1 to 999.")
 
     def validate_code(self, field):
@@ -148,7 +148,7 @@ def claim_initial(claim: dict) -> dict:
 class ScenarioForm(ClaimFieldsMixin, FlaskForm):
     """The student's answer: cause(s), action, and the claim as they would send it back."""
 
-    token = HiddenField(default=lambda: secrets.token_urlsafe(16))
+    token = HiddenField(default=lambda: secrets.token_urlsafe(16), validators=[Length(max=64)])  # String(64)
     causes = SelectMultipleField("What caused the payer's answer?", choices=[], option_widget=CheckboxInput(),
                                  widget=ListWidget(prefix_label=False))
     action = RadioField("What do you do next?", choices=choices(ACTION_LABELS.items()),

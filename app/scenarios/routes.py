@@ -6,6 +6,7 @@ from flask_login import current_user
 from app.auth.decorators import role_required
 from app.claims import Claim
 from app.claims.remittance import CARC_TEXT, RARC_TEXT
+from app.params import db_int
 from app.scenarios import bp
 from app.services import classes as class_service
 from app.scenarios.forms import MAX_LINES, LabForm, ScenarioForm, choices, claim_initial, text
@@ -56,7 +57,7 @@ def _render_scenario(scenario, form, status=200, assignment=None, closed=None):
 def scenario(slug):
     scenario = scenario_service.get_scenario(slug) or abort(404)
     source = request.args if request.method == "GET" else request.form
-    assignment_id = source.get("assignment", type=int)
+    assignment_id = source.get("assignment", type=db_int)
     assignment = class_service.assignment_for_student(assignment_id, current_user.id) if assignment_id else None
     if request.method == "GET":
         return _render_scenario(scenario, ScenarioForm(data=claim_initial(_normalised(scenario.claim))),

@@ -1,7 +1,6 @@
 """Coding cases: listing with a student's best scores, grading a submission, reading attempts."""
 from __future__ import annotations
 
-import dataclasses
 import re
 from dataclasses import dataclass
 
@@ -85,7 +84,7 @@ def parse_response(form) -> ParsedResponse:
             errors[f"px_mod_{i}"] = f"At most {MAX_MODIFIERS} modifiers on one line."
         units = 1
         if units_raw:
-            if not units_raw.isdigit() or not 1 <= int(units_raw) <= 999:
+            if not (units_raw.isascii() and units_raw.isdigit()) or not 1 <= int(units_raw) <= 999:  # not "²"
                 errors[f"px_units_{i}"] = "Units must be a whole number from 1 to 999."
             else:
                 units = int(units_raw)
@@ -104,7 +103,7 @@ def submit_attempt(user_id: int, case: CodingCase, response: dict, token: str,
         return CaseAttempt(
             user_id=user_id, case_id=case.id, submission_token=token, key_version=case.key_version,
             code_release=grade.code_release, response=response, score=grade.score, points=grade.points,
-            max_points=grade.max_points, verdicts=[dataclasses.asdict(line) for line in grade.lines],
+            max_points=grade.max_points, verdicts=[line.as_dict() for line in grade.lines],
             assignment_id=assignment_id, late=late,
         )
     return store_once(CaseAttempt, user_id, token, make)
