@@ -41,11 +41,11 @@ test: setup
 		$(BIN)/python -m pytest -n 2 --dist loadgroup tests/integration; \
 	fi
 
-bench: setup
+bench: codes
 	$(BIN)/python benchmarks/bench_grader.py
 	$(BIN)/python benchmarks/bench_claims.py
 	$(BIN)/python benchmarks/gradebook.py
-	$(BIN)/python benchmarks/web.py
+	$(BIN)/python benchmarks/web.py $(if $(DURATION),--duration $(DURATION))
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache
