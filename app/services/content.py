@@ -21,7 +21,7 @@ from app.content.markdown import render_markdown
 from app.extensions import db
 from app.models import ClaimPayer, ClaimScenario, CodingCase, Lesson, Track
 from app.services.codes import CodeSetMissing, codeset
-from app.services.lessons import bump_revision
+from app.services.content_cache import bump_revision
 from app.services.quizzes import load_site_quizzes, write_site_quizzes
 
 

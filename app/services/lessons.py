@@ -1,15 +1,12 @@
 """Reading lessons and recording a student's progress through them.
 
 Lessons change only when content is imported, so each worker keeps the whole catalogue (tracks,
-lessons, rendered bodies and questions, neighbours) in memory. The import writes a new content
-revision; a worker compares it at most once per REVISION_CHECK_SECONDS (and at once in the process
-that ran the import), so a lesson page costs one small read for the student's progress and an
-import shows on every worker within a second.
+lessons, rendered bodies and questions, neighbours) in memory (``app/services/content_cache.py``):
+a lesson page costs one small read for the student's progress, and an import shows on every worker
+within a second.
 """
 from __future__ import annotations
 
-import threading
-import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -18,13 +15,12 @@ from flask import current_app
 from markupsafe import Markup
 
 from app.extensions import db
-from app.models import ContentRevision, Lesson, LessonProgress, Track
+from app.models import Lesson, LessonProgress, Track
+from app.services.content_cache import cached
 from app.models.users import utcnow
 
 #: A re-read of the same lesson within this time is not written again (reading stays write-free).
 VIEW_WRITE_INTERVAL = timedelta(minutes=5)
-#: How stale a worker's lesson catalogue may be after another process imported content.
-REVISION_CHECK_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -57,40 +53,18 @@ class LessonView:
 
 @dataclass(frozen=True)
 class Catalogue:
-    revision: str | None
-    #: time.monotonic() when the revision was last compared with the database
-    checked_at: float
     tracks: tuple[TrackView, ...]
     #: lessons of each track, in order
     lessons: dict[str, tuple[LessonView, ...]]
     by_slug: dict[str, LessonView]
 
 
-_lock = threading.Lock()
-_REVISION = sa.select(ContentRevision.__table__.c.revision).where(ContentRevision.__table__.c.id == 1)
-
-
-def current_revision() -> str | None:
-    return db.session.connection().execute(_REVISION).scalar()
-
-
 def catalogue() -> Catalogue:
     """This worker's copy of the lesson catalogue, re-read when a content import has changed it."""
-    cached = current_app.extensions.get("lesson_catalogue")
-    now = time.monotonic()
-    if cached is not None and now - cached.checked_at < REVISION_CHECK_SECONDS:
-        return cached
-    revision = current_revision()
-    if cached is not None and cached.revision == revision and revision is not None:
-        fresh = Catalogue(revision, now, cached.tracks, cached.lessons, cached.by_slug)
-    else:
-        with _lock:
-            fresh = _read_catalogue(revision, now)
-    current_app.extensions["lesson_catalogue"] = fresh
-    return fresh
+    return cached("lessons", _read_catalogue)
 
 
-def _read_catalogue(revision: str | None, checked_at: float) -> Catalogue:
+def _read_catalogue() -> Catalogue:
     conn = db.session.connection()
     t, l = Track.__table__.c, Lesson.__table__.c
     tracks = tuple(TrackView(r.slug, r.title, r.description or "", r.position)
@@ -119,17 +93,7 @@ def _read_catalogue(revision: str | None, checked_at: float) -> Catalogue:
             object.__setattr__(after, "prev", before)
         lessons[slug] = tuple(views)
     by_slug = {v.slug: v for views in lessons.values() for v in views}
-    return Catalogue(revision, checked_at, tracks, lessons, by_slug)
-
-
-def bump_revision() -> None:
-    """Called by the content import inside its transaction: every worker re-reads lessons after it."""
-    import secrets
-
-    row = db.session.get(ContentRevision, 1) or ContentRevision(id=1)
-    row.revision, row.imported_at = secrets.token_hex(16), utcnow()
-    db.session.add(row)
-    current_app.extensions.pop("lesson_catalogue", None)  # this process sees the import at once
+    return Catalogue(tracks, lessons, by_slug)
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,7 @@ from app.extensions import db
 from app.models import ClaimPayer, ClaimScenario, ScenarioAttempt
 from app.services.attempts import store_once
 from app.services.codes import codeset
+from app.services.content_cache import cached
 
 WEIGHTS = {"cause": 0.4, "action": 0.3, "claim": 0.3}
 DIFFICULTY = {1: "easy", 2: "medium", 3: "hard"}
@@ -51,22 +52,17 @@ CAUSE_CHOICES = 8
 # --------------------------------------------------------------------------- payers
 
 
-_profiles: dict[tuple[str, str], PayerProfile] = {}
-
-
 def payers() -> dict[str, PayerProfile]:
-    """Every imported payer profile, built once per content version and process."""
-    out = {}
-    for row in db.session.scalars(sa.select(ClaimPayer).order_by(ClaimPayer.name)):
-        key = (row.slug, row.content_hash)
-        if key not in _profiles:
-            _profiles[key] = payer_from_dict(row.data, row.slug)
-        out[row.slug] = _profiles[key]
-    return out
+    """Every imported payer profile, by slug in name order: built once per content revision and worker."""
+    def build() -> dict[str, PayerProfile]:
+        return {row.slug: payer_from_dict(row.data, row.slug)
+                for row in db.session.scalars(sa.select(ClaimPayer).order_by(ClaimPayer.name))}
+    return cached("payers", build)
 
 
 def payer_names() -> dict[str, str]:
-    return dict(db.session.execute(sa.select(ClaimPayer.slug, ClaimPayer.name).order_by(ClaimPayer.name)).all())
+    return cached("payer_names", lambda: dict(db.session.execute(
+        sa.select(ClaimPayer.slug, ClaimPayer.name).order_by(ClaimPayer.name)).all()))
 
 
 def scenario_payer(scenario: ClaimScenario, all_payers: dict[str, PayerProfile] | None = None) -> PayerProfile:
@@ -109,9 +105,11 @@ def _history(scenario: ClaimScenario) -> tuple[Claim, ...]:
 
 
 def original_remittance(scenario: ClaimScenario) -> Remittance:
-    """The payer's answer to the claim as first submitted (deterministic, so computed on demand)."""
-    return adjudicate(Claim.from_dict(scenario.claim), scenario_payer(scenario), scenario.today, codeset(),
-                      history=_history(scenario))
+    """The payer's answer to the claim as first submitted: deterministic, so computed once per
+    content revision and worker (the page and every submission need it)."""
+    return cached(("original_remittance", scenario.id, scenario.content_hash), lambda: adjudicate(
+        Claim.from_dict(scenario.claim), scenario_payer(scenario), scenario.today, codeset(),
+        history=_history(scenario)))
 
 
 def cause_choices(scenario: ClaimScenario, remittance: Remittance | None = None) -> list[tuple[str, str]]:

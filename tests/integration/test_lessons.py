@@ -170,7 +170,7 @@ def test_an_import_shows_at_once_here_and_within_the_check_interval_on_another_w
     """Workers keep the lesson catalogue in memory: the importing process drops its copy at once, and
     another worker (a second app on the same database) re-reads it once the content revision changed."""
     from app import create_app
-    from app.services import lessons as lesson_service
+    from app.services import content_cache
 
     from app.extensions import db
     from app.models import Lesson
@@ -192,7 +192,7 @@ def test_an_import_shows_at_once_here_and_within_the_check_interval_on_another_w
         # within the check interval the other worker may still show its copy ...
         assert title in there.get(f"/lessons/{slug}").get_data(as_text=True)
         # ... and once it compares the revision, it shows the import
-        monkeypatch.setattr(lesson_service, "REVISION_CHECK_SECONDS", 0.0)
+        monkeypatch.setattr(content_cache, "REVISION_CHECK_SECONDS", 0.0)
         assert f"Retitled {title}" in there.get(f"/lessons/{slug}").get_data(as_text=True)
     finally:
         app.config["CONTENT_DIR"] = str(ROOT / "content")
