@@ -32,6 +32,19 @@ def pg_url(url: str) -> str:
     return url
 
 
+def fresh_schema(url: str, schema: str) -> str:
+    """Drop and create ``schema`` on the PostgreSQL server at ``url``; the SQLAlchemy URL using it."""
+    import sqlalchemy as sa
+
+    url = pg_url(url)
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(sa.text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
+    engine.dispose()
+    return url + ("&" if "?" in url else "?") + f"options=-csearch_path%3D{schema}"
+
+
 def measure(client, path: str, runs: int) -> dict:
     client.get(path)  # warm
     times = []
@@ -139,14 +152,7 @@ def main() -> None:
     targets = [(f"sqlite:///{tmp / 'bench.sqlite'}", "SQLite")]
     pg = os.environ.get("BENCH_DATABASE_URL") or os.environ.get("TEST_DATABASE_URL")
     if pg:
-        import sqlalchemy as sa
-        url = pg_url(pg)
-        engine = sa.create_engine(url)
-        with engine.begin() as conn:
-            conn.execute(sa.text("DROP SCHEMA IF EXISTS bench_gradebook CASCADE"))
-            conn.execute(sa.text("CREATE SCHEMA bench_gradebook"))
-        engine.dispose()
-        targets.append((url + ("&" if "?" in url else "?") + "options=-csearch_path%3Dbench_gradebook", "PostgreSQL"))
+        targets.append((fresh_schema(pg, "bench_gradebook"), "PostgreSQL"))
     rows = []
     try:
         for url, label in targets:

@@ -282,16 +282,8 @@ def database_url(tmp: Path) -> tuple[str, str]:
     pg = os.environ.get("BENCH_DATABASE_URL")
     if not pg:
         return f"sqlite:///{tmp / 'bench.sqlite'}", "SQLite (WAL, file in a temporary directory)"
-    import sqlalchemy as sa
-
-    from benchmarks.gradebook import pg_url
-    url = pg_url(pg)
-    engine = sa.create_engine(url)
-    with engine.begin() as conn:
-        conn.execute(sa.text("DROP SCHEMA IF EXISTS bench_web CASCADE"))
-        conn.execute(sa.text("CREATE SCHEMA bench_web"))
-    engine.dispose()
-    return url + ("&" if "?" in url else "?") + "options=-csearch_path%3Dbench_web", "PostgreSQL (schema bench_web)"
+    from benchmarks.gradebook import fresh_schema
+    return fresh_schema(pg, "bench_web"), "PostgreSQL (schema bench_web)"
 
 
 def make_app(url: str):
