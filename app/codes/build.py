@@ -72,17 +72,19 @@ CREATE TABLE seventh (
 );
 -- descriptions alone (ranked first: bm25 length normalisation is not skewed by long term lists)
 -- sys holds one token per row ("syscpt") so a system filter is an index lookup, not a scan
+-- prefix indexes for 2-6 characters: "fract"* reads one prefix entry instead of merging every token
+-- that starts so (a three-word query "fract femur neck" 1.2 ms -> 0.3 ms)
 CREATE VIRTUAL TABLE desc_fts USING fts5(
-    description, sys, tokenize='porter unicode61 remove_diacritics 2'
+    description, sys, tokenize='porter unicode61 remove_diacritics 2', prefix='2 3 4 5 6'
 );
 -- descriptions + inclusion terms (and category / definition text for curated systems)
 CREATE VIRTUAL TABLE codes_fts USING fts5(
-    description, terms, sys, tokenize='porter unicode61 remove_diacritics 2'
+    description, terms, sys, tokenize='porter unicode61 remove_diacritics 2', prefix='2 3 4 5 6'
 );
 -- block and category headings only (~2,200 rows): a broad query ("fracture", 20,000 matches)
 -- is ranked here, because ranking every match in desc_fts costs ~30 ms
 CREATE VIRTUAL TABLE head_fts USING fts5(
-    description, tokenize='porter unicode61 remove_diacritics 2'
+    description, tokenize='porter unicode61 remove_diacritics 2', prefix='2 3 4 5 6'
 );
 """
 
