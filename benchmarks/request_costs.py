@@ -88,7 +88,12 @@ def main() -> None:
              "`.venv/bin/python benchmarks/request_costs.py`.", "",
              "| request | CPU ms | × /healthz |", "|---|---:|---:|"]
     lines += [f"| {name} | {ms:.3f} | {ms / base:.1f} |" for name, ms in results]
-    lines += ["", "The test client's own cost (building the request) is in every row; gunicorn's is in none."]
+    lines += ["", "The test client's own cost (building the request) is in every row; gunicorn's is in none.", "",
+              "What the logged-in rows add (profiled): verifying the signed session cookie, checking a database "
+              "connection out of the pool and back (an anonymous page touches no database: lessons come from the "
+              "worker's content cache), the login-session read, and signing a fresh CSRF token for the page's "
+              "forms. The login session is read on every request on purpose (SECURITY.md: a logout ends it on "
+              "every worker at once), so it is not cached in the worker."]
     RESULTS.write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 
