@@ -5,6 +5,12 @@ from __future__ import annotations
 MAX_DB_INT = 2**31 - 1
 
 
+def small_digits(value: str, max_len: int) -> bool:
+    """Whether ``int(value)`` is safe and small: ASCII digits only, at most ``max_len`` of them.
+    ("²".isdigit() is true but int("²") raises, and int() refuses 5,000 digits.)"""
+    return 0 < len(value) <= max_len and value.isascii() and value.isdigit()
+
+
 def db_int(value) -> int:
     """``int(value)`` if it fits an INTEGER column, else ValueError: a number past that is no row, and
     sent to the database it is an error there (SQLite: OverflowError; PostgreSQL: integer out of range).

@@ -6,6 +6,7 @@ from app.auth.decorators import role_required
 from app.exams import bp
 from app.exams.blueprints import Blueprint
 from app.exams.forms import ConfirmForm, ExamDateForm, StartForm
+from app.params import small_digits
 from app.services import exams as exam_service
 from app.services import review as review_service
 
@@ -137,7 +138,7 @@ def save_item(attempt_id, n):
         return redirect(url_for("exams.submit", attempt_id=attempt.id))
     target = {"next": n + 1, "prev": n - 1, "stay": n}.get(go)
     if target is None:
-        target = int(go) if go.isascii() and go.isdigit() and len(go) <= 4 else n  # "²".isdigit() is true
+        target = int(go) if small_digits(go, 4) else n
     target = min(max(target, 1), len(attempt.items))
     return redirect(url_for("exams.attempt", attempt_id=attempt.id, item=target))
 

@@ -4,6 +4,7 @@ from flask_login import current_user
 from app.auth.decorators import role_required
 from app.lessons import bp
 from app.lessons.forms import CheckForm, CompleteForm
+from app.params import small_digits
 from app.services import lessons as lesson_service
 
 
@@ -46,9 +47,7 @@ def check(slug):
     answers = {}
     for i, q in enumerate(lesson.checks):
         raw = request.form.get(f"q{i}")
-        # ASCII digits only, and short: "²".isdigit() is true and int() of 5,000 digits raises
-        answers[i] = int(raw) if raw and len(raw) <= 3 and raw.isascii() and raw.isdigit() \
-            and int(raw) < len(q["choices"]) else None
+        answers[i] = int(raw) if raw and small_digits(raw, 3) and int(raw) < len(q["choices"]) else None
     result = lesson_service.grade_check(lesson, answers)
     if current_user.is_authenticated:
         lesson_service.record_check(current_user.id, lesson, result)

@@ -12,6 +12,7 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.claims.model import DX_LETTERS, money
+from app.params import small_digits
 from app.services.scenarios import ACTION_LABELS
 
 MAX_LINES = 8
@@ -83,7 +84,7 @@ class ServiceLineForm(Form):
         raw = (field.data or "").strip()
         if self.code.data and text(self.code) and not raw:
             raise ValidationError("Enter the units (1 or more).")
-        if raw and (not (raw.isascii() and raw.isdigit()) or len(raw) > 3 or not 1 <= int(raw) <= 999):
+        if raw and (not small_digits(raw, 3) or not 1 <= int(raw) <= 999):
             raise ValidationError("Units must be a whole number from 1 to 999.")
 
     def validate_code(self, field):

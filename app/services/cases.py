@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.grading import grade_case
 from app.models import CaseAttempt, CodingCase
+from app.params import small_digits
 from app.services.attempts import store_once
 from app.services.codes import codeset
 
@@ -84,7 +85,7 @@ def parse_response(form) -> ParsedResponse:
             errors[f"px_mod_{i}"] = f"At most {MAX_MODIFIERS} modifiers on one line."
         units = 1
         if units_raw:
-            if not (units_raw.isascii() and units_raw.isdigit()) or not 1 <= int(units_raw) <= 999:  # not "²"
+            if not small_digits(units_raw, 6) or not 1 <= int(units_raw) <= 999:
                 errors[f"px_units_{i}"] = "Units must be a whole number from 1 to 999."
             else:
                 units = int(units_raw)

@@ -30,6 +30,7 @@ from app.extensions import db
 from app.grading import grade_case
 from app.models import ClaimScenario, CodingCase, Quiz, QuizAttempt, QuizVersion, User
 from app.models.users import utcnow
+from app.params import small_digits
 from app.services.attempts import store_once
 from app.services.codes import CodeSetMissing, codeset
 
@@ -335,11 +336,6 @@ def unpublish(quiz: Quiz, revision: int, user_id: int) -> None:
 
 # --- taking and grading -------------------------------------------------------------------------
 
-def _small_index(value: str) -> bool:
-    """ASCII digits, and few: "²".isdigit() is true but int("²") raises, and so does int() of 5,000 digits."""
-    return value.isascii() and value.isdigit() and len(value) <= 3
-
-
 def parse_answers(questions: list[dict], form) -> list:
     """The student's answer to each question from the posted form (blank answers are None)."""
     answers = []
@@ -347,9 +343,9 @@ def parse_answers(questions: list[dict], form) -> list:
         name = f"q{i}"
         if q["type"] == "single":
             value = form.get(name, "")
-            answers.append(int(value) if _small_index(value) and int(value) < len(q["choices"]) else None)
+            answers.append(int(value) if small_digits(value, 3) and int(value) < len(q["choices"]) else None)
         elif q["type"] == "multiple":
-            picked = sorted({int(v) for v in form.getlist(name) if _small_index(v) and int(v) < len(q["choices"])})
+            picked = sorted({int(v) for v in form.getlist(name) if small_digits(v, 3) and int(v) < len(q["choices"])})
             answers.append(picked or None)
         elif q["type"] == "truefalse":
             value = form.get(name, "")
