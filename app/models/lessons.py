@@ -60,8 +60,8 @@ class LessonProgress(db.Model):
 class ContentRevision(db.Model):
     """One row naming the latest content import: a fresh random value each import.
 
-    Workers keep the lesson catalogue in memory and compare this value (one indexed read) on each
-    request, so an import shows on every worker at once without re-reading lessons per request.
+    Workers keep what they build from content in memory (``app/services/content_cache.py``) and compare
+    this value with theirs at most once a second, so an import shows on every worker within a second.
     """
 
     __tablename__ = "content_revision"

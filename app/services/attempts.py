@@ -40,5 +40,4 @@ def store_once(model: type[A], user_id: int, token: str, make: Callable[[], A]) 
 
 
 def by_token(model: type[A], user_id: int, token: str) -> A | None:
-    return db.session.scalar(sa.select(model).where(model.user_id == user_id, model.submission_token == token)
-)
+    return db.session.scalar(sa.select(model).where(model.user_id == user_id, model.submission_token == token))

@@ -99,9 +99,11 @@ def classes_joined(student_id: int) -> list[Classroom]:
                                    .where(Enrollment.student_id == student_id).order_by(Classroom.name)))
 
 
-def roster(class_id: int) -> list[User]:
+def roster(class_id: int, limit: int | None = None, offset: int = 0) -> list[User]:
+    """The class's students by name; ``limit``/``offset`` for one page of them."""
     return list(db.session.scalars(sa.select(User).join(Enrollment, Enrollment.student_id == User.id)
-                                   .where(Enrollment.class_id == class_id).order_by(User.name, User.id)))
+                                   .where(Enrollment.class_id == class_id).order_by(User.name, User.id)
+                                   .limit(limit).offset(offset)))
 
 
 # --- assignments ----------------------------------------------------------------------------
@@ -251,10 +253,7 @@ def gradebook(classroom: Classroom, page: int | None = 1) -> Gradebook:
                                   .where(Enrollment.class_id == classroom.id)) or 0
         pages = max(1, -(-total // GRADEBOOK_PAGE_SIZE))
         page = min(max(1, page), pages)
-        students = list(db.session.scalars(
-            sa.select(User).join(Enrollment, Enrollment.student_id == User.id)
-            .where(Enrollment.class_id == classroom.id).order_by(User.name, User.id)
-            .limit(GRADEBOOK_PAGE_SIZE).offset((page - 1) * GRADEBOOK_PAGE_SIZE)))
+        students = roster(classroom.id, GRADEBOOK_PAGE_SIZE, (page - 1) * GRADEBOOK_PAGE_SIZE)
     assignments = assignments_of(classroom.id)
     cells = _scores([a.id for a in assignments], [s.id for s in students], only_these=len(students) < total)
     averages = {}

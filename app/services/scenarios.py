@@ -61,8 +61,7 @@ def payers() -> dict[str, PayerProfile]:
 
 
 def payer_names() -> dict[str, str]:
-    return cached("payer_names", lambda: dict(db.session.execute(
-        sa.select(ClaimPayer.slug, ClaimPayer.name).order_by(ClaimPayer.name)).all()))
+    return {slug: profile.name for slug, profile in payers().items()}
 
 
 def scenario_payer(scenario: ClaimScenario, all_payers: dict[str, PayerProfile] | None = None) -> PayerProfile:
