@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := wsgi
 
-.PHONY: run test setup deps db codes content demo test-postgres bench clean
+.PHONY: run test setup deps db codes content demo browser test-postgres bench clean
 
 $(BIN)/.installed: requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,8 +33,13 @@ run: setup
 	@echo "Serving Chart to Claim on http://127.0.0.1:$(PORT)"
 	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
 
+# The browser tests drive Debian's chromium: installed here when missing and possible (root with apt-get),
+# otherwise `make test` stops before running anything and says what to install.
+browser:
+	@scripts/ensure-browser
+
 # The suite runs on SQLite always; the database tests run again on PostgreSQL when TEST_DATABASE_URL is set.
-test: setup
+test: browser setup
 	env -u TEST_DATABASE_URL $(BIN)/python -m pytest -n 2 --dist loadgroup
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
 		echo "== again on PostgreSQL ($$TEST_DATABASE_URL) =="; \
