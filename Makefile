@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := wsgi
 
-.PHONY: run test setup deps db codes content demo browser test-postgres bench clean
+.PHONY: run test setup deps dev-deps db codes content demo browser test-postgres bench clean
 
 $(BIN)/.installed: requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -13,7 +13,14 @@ $(BIN)/.installed: requirements.txt
 	$(BIN)/pip install --quiet -r requirements.txt
 	touch $@
 
+# Test tools (pytest, playwright, hypothesis, bandit) only for `make test`; a server installs requirements.txt alone.
+$(BIN)/.installed-dev: requirements-dev.txt $(BIN)/.installed
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
 deps: $(BIN)/.installed
+
+dev-deps: $(BIN)/.installed-dev
 
 db: deps
 	$(BIN)/flask db upgrade
@@ -39,7 +46,7 @@ browser:
 	@scripts/ensure-browser
 
 # The suite runs on SQLite always; the database tests run again on PostgreSQL when TEST_DATABASE_URL is set.
-test: browser setup
+test: browser setup dev-deps
 	env -u TEST_DATABASE_URL $(BIN)/python -m pytest -n 2 --dist loadgroup
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
 		echo "== again on PostgreSQL ($$TEST_DATABASE_URL) =="; \

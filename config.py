@@ -77,7 +77,7 @@ class ProductionConfig(Config):
         if not key or key == DEV_SECRET_KEY or len(key) < 32:
             raise RuntimeError(
                 "SECRET_KEY must be set to a random value of at least 32 characters in production "
-                "(python -c 'import secrets; print(secrets.token_hex(32))')."
+                "(`flask deploy init ENV_FILE --database-url URL` writes one to an env file to keep)."
             )
 
 

@@ -30,7 +30,11 @@ def create_app(config: str | type | dict | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
     app.url_map.converters["int"] = IdConverter
     name = config if isinstance(config, str) else os.environ.get("APP_CONFIG", "development")
-    config_class = config if isinstance(config, type) else CONFIGS[name if name in CONFIGS else "development"]
+    if not isinstance(config, type) and name not in CONFIGS:
+        # a typo ("prod", "Production") must not quietly give the development config and its known key
+        raise RuntimeError(f"APP_CONFIG={name!r} is not a known configuration; use one of: "
+                           f"{', '.join(CONFIGS)}.")
+    config_class = config if isinstance(config, type) else CONFIGS[name]
     if isinstance(config, dict):
         config_class = CONFIGS["testing"] if config.get("TESTING") else config_class
     if issubclass(config_class, ProductionConfig):
@@ -163,12 +167,13 @@ def register_security_headers(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    from app.cli import codes_cli, content_cli, setup_cli, users_cli
+    from app.cli import codes_cli, content_cli, deploy_cli, setup_cli, users_cli
 
     app.cli.add_command(users_cli)
     app.cli.add_command(content_cli)
     app.cli.add_command(codes_cli)
     app.cli.add_command(setup_cli)
+    app.cli.add_command(deploy_cli)
 
 
 def register_template_helpers(app: Flask) -> None:

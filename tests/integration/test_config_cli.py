@@ -51,3 +51,45 @@ def test_demo_users_are_created_once(app, runner):
     assert "student@demo.chart2claim.test" in second.output and "password:" in second.output
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 2
+
+
+@pytest.mark.parametrize("name", ["prod", "Production", "PRODUCTION", "dev", ""])
+def test_an_unknown_app_config_refuses_to_start(monkeypatch, name):
+    from app import create_app
+    monkeypatch.setenv("APP_CONFIG", name)
+    with pytest.raises(RuntimeError, match="APP_CONFIG"):
+        create_app()
+
+
+def test_deploy_init_writes_a_private_env_file_with_a_random_key_and_never_replaces_it(runner, tmp_path):
+    import stat
+    env = tmp_path / "chart2claim.env"
+    args = ["deploy", "init", str(env), "--database-url", "postgresql://c2c:pw@db:5432/c2c"]
+    result = runner.invoke(args=args)
+    assert result.exit_code == 0, result.output
+    assert stat.S_IMODE(env.stat().st_mode) == 0o600
+    values = dict(line.split("=", 1) for line in env.read_text().splitlines() if not line.startswith("#"))
+    assert values["APP_CONFIG"] == "production"
+    assert values["DATABASE_URL"] == "postgresql://c2c:pw@db:5432/c2c"
+    key = values["SECRET_KEY"]
+    assert len(key) == 64 and int(key, 16) >= 0
+
+    again = runner.invoke(args=args)  # a second run keeps the key: a new one would log everyone out
+    assert again.exit_code != 0 and "--force" in again.output
+    assert dict(line.split("=", 1) for line in env.read_text().splitlines()
+                if not line.startswith("#"))["SECRET_KEY"] == key
+
+    env.chmod(0o644)
+    forced = runner.invoke(args=args + ["--force"])
+    assert forced.exit_code == 0, forced.output
+    assert stat.S_IMODE(env.stat().st_mode) == 0o600
+    assert key not in env.read_text()
+
+
+def test_the_key_deploy_init_writes_starts_production(monkeypatch, runner, tmp_path):
+    from app import create_app
+    env = tmp_path / "c2c.env"
+    assert runner.invoke(args=["deploy", "init", str(env), "--database-url", "sqlite:///x"]).exit_code == 0
+    values = dict(line.split("=", 1) for line in env.read_text().splitlines() if not line.startswith("#"))
+    monkeypatch.setenv("SECRET_KEY", values["SECRET_KEY"])
+    assert create_app(values["APP_CONFIG"]).config["SESSION_COOKIE_SECURE"] is True
