@@ -42,9 +42,10 @@ class Config:
     LOGIN_FAILURES_PER_IP = 20
     LOGIN_FAILURE_WINDOW = timedelta(minutes=15)
 
-    # Flask-Limiter (registration and other abuse-prone forms); Redis in production.
-    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
-    RATELIMIT_HEADERS_ENABLED = True
+    # Registrations per client address, counted in the same table as failed logins: every worker and host
+    # shares the count with no extra service to run (or to fail).
+    REGISTRATIONS_PER_IP = 10
+    REGISTRATION_WINDOW = timedelta(hours=1)
 
     WTF_CSRF_TIME_LIMIT = None  # tied to the session instead of a clock
     HSTS = False
@@ -61,7 +62,6 @@ class TestingConfig(Config):
     SQLALCHEMY_DATABASE_URI = _database_url(
         os.environ.get("TEST_DATABASE_URL", "sqlite:///:memory:")
     ) if os.environ.get("TEST_DATABASE_URL") else "sqlite:///:memory:"
-    RATELIMIT_ENABLED = True
 
 
 class ProductionConfig(Config):

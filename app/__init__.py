@@ -7,7 +7,7 @@ from flask import Flask, abort, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
 from werkzeug.routing import IntegerConverter
 
-from app.extensions import csrf, db, limiter, login_manager, migrate, register_sqlite_pragmas
+from app.extensions import csrf, db, login_manager, migrate, register_sqlite_pragmas
 from app.params import MAX_DB_INT
 from config import CONFIGS, ProductionConfig
 
@@ -62,7 +62,6 @@ def register_extensions(app: Flask) -> None:
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(os.path.dirname(__file__)), "migrations"))
     csrf.init_app(app)
-    limiter.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Please log in to see that page."

@@ -84,7 +84,7 @@ def _clean_rows(request):
     yield
     if "app" not in request.fixturenames:
         return
-    from app.extensions import db, limiter
+    from app.extensions import db
 
     app = request.getfixturevalue("app")
     with app.app_context():
@@ -99,7 +99,6 @@ def _clean_rows(request):
                 made = "SELECT id FROM quizzes WHERE source_path IS NULL"
                 conn.execute(sa.text(f"DELETE FROM quiz_versions WHERE quiz_id IN ({made})"))
                 conn.execute(sa.text("DELETE FROM quizzes WHERE source_path IS NULL"))
-        limiter.reset()
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from app.auth import bp
 from app.auth.forms import LoginForm, RegisterForm
-from app.extensions import limiter
 from app.services import auth as auth_service
 
 
@@ -17,11 +16,15 @@ def _safe_next(target: str | None) -> str:
 
 
 @bp.route("/register", methods=["GET", "POST"])
-@limiter.limit("10 per hour", methods=["POST"])
 def register():
     if current_user.is_authenticated:
         return redirect(url_for("main.index"))
     form = RegisterForm()
+    if request.method == "POST":
+        try:
+            auth_service.note_registration_attempt(request.remote_addr or "unknown")
+        except auth_service.TooManyAttempts:
+            return render_template("auth/register.html", form=form, locked=True), 429
     if form.validate_on_submit():
         try:
             user = auth_service.create_user(form.email.data, form.name.data, form.password.data)

@@ -9,8 +9,7 @@ from flask.cli import AppGroup
 deploy_cli = AppGroup("deploy", help="Production set-up.")
 
 
-def write_env_file(path: Path, database_url: str, ratelimit_storage_uri: str | None = None,
-                   force: bool = False) -> None:
+def write_env_file(path: Path, database_url: str, force: bool = False) -> None:
     """Write the production settings, with a new random SECRET_KEY, to ``path`` (mode 0600).
 
     The key must stay the same across restarts and be shared by every host (sessions are signed with it),
@@ -23,8 +22,6 @@ def write_env_file(path: Path, database_url: str, ratelimit_storage_uri: str | N
         f"SECRET_KEY={secrets.token_hex(32)}",
         f"DATABASE_URL={database_url}",
     ]
-    if ratelimit_storage_uri:
-        lines.append(f"RATELIMIT_STORAGE_URI={ratelimit_storage_uri}")
     flags = os.O_WRONLY | os.O_CREAT | (os.O_TRUNC if force else os.O_EXCL)
     fd = os.open(path, flags, 0o600)
     os.fchmod(fd, 0o600)  # an existing file overwritten with --force keeps no wider mode
@@ -35,12 +32,11 @@ def write_env_file(path: Path, database_url: str, ratelimit_storage_uri: str | N
 @deploy_cli.command("init")
 @click.argument("env_file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--database-url", required=True, help="postgresql://USER:PASSWORD@HOST:5432/DBNAME")
-@click.option("--ratelimit-storage-uri", default=None, help="redis://HOST:6379/0 (shared rate limits).")
 @click.option("--force", is_flag=True, help="Replace an existing file (a new key logs everyone out).")
-def init(env_file, database_url, ratelimit_storage_uri, force):
+def init(env_file, database_url, force):
     """Write a production env file with a new random SECRET_KEY (mode 0600)."""
     try:
-        write_env_file(env_file, database_url, ratelimit_storage_uri, force)
+        write_env_file(env_file, database_url, force)
     except FileExistsError:
         raise click.ClickException(
             f"{env_file} exists; its SECRET_KEY is kept (replacing it logs every user out). "

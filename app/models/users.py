@@ -63,7 +63,8 @@ class AuthSession(db.Model):
 
 
 class LoginFailure(db.Model):
-    """A failed login, keyed by account or by client address; counted in a sliding window."""
+    """An attempt that counts against a limit, in a sliding window: a failed login (keyed ``account:`` or
+    ``ip:``) or a registration attempt (keyed ``register-ip:``)."""
 
     __tablename__ = "login_failures"
 

@@ -70,6 +70,19 @@ def _failures_since(key: str, since) -> int:
         .where(LoginFailure.key == key, LoginFailure.created_at >= since)) or 0
 
 
+def note_registration_attempt(client_ip: str) -> None:
+    """Count a registration attempt from ``client_ip`` in the database (shared by every worker and host);
+    raise TooManyAttempts past ``REGISTRATIONS_PER_IP`` in ``REGISTRATION_WINDOW``."""
+    cfg = current_app.config
+    now = utcnow()
+    key = f"register-ip:{client_ip}"
+    if _failures_since(key, now - cfg["REGISTRATION_WINDOW"]) >= cfg["REGISTRATIONS_PER_IP"]:
+        raise TooManyAttempts()
+    db.session.add(LoginFailure(key=key, created_at=now))
+    db.session.execute(sa.delete(LoginFailure).where(LoginFailure.created_at < now - timedelta(days=1)))
+    db.session.commit()
+
+
 def authenticate(email: str, password: str, client_ip: str) -> User:
     """Check a login. Failures are counted per account and per address in the database, so the
     limit holds across every worker and host. Raises TooManyAttempts or AccountError."""

@@ -211,3 +211,28 @@ def test_role_required_answers_403(app):
     i = CsrfClient(fresh)
     i.login("ins@example.test", PASSWORD)
     assert i.get("/_test/instructors-only").get_data(as_text=True) == "secret"
+
+
+def test_registrations_are_limited_per_address_in_the_database_and_keep_the_input(app, csrf_client):
+    """Counted in the database like failed logins: no Redis to run, nothing a worker keeps to itself."""
+    import sqlalchemy as sa
+    from app.extensions import db
+    from app.models import LoginFailure, User
+    app.config["REGISTRATIONS_PER_IP"] = 3
+    try:
+        for n in range(3):  # bad passwords: refused, but each counts
+            resp = csrf_client.post("/auth/register", {"name": "Flood", "email": f"f{n}@example.test",
+                                                       "password": "x", "confirm": "x"})
+            assert resp.status_code == 422
+        resp = csrf_client.post("/auth/register", {"name": "Lee Fourth", "email": "lee4@example.test",
+                                                   "password": "a decent passphrase",
+                                                   "confirm": "a decent passphrase"})
+        assert resp.status_code == 429
+        page = resp.get_data(as_text=True)
+        assert "Too many sign-up attempts" in page and 'value="lee4@example.test"' in page
+        with app.app_context():
+            assert db.session.scalar(sa.select(User).where(User.email == "lee4@example.test")) is None
+            assert db.session.scalar(sa.select(sa.func.count()).select_from(LoginFailure)
+                                     .where(LoginFailure.key.like("register-ip:%"))) == 3
+    finally:
+        app.config["REGISTRATIONS_PER_IP"] = 10
