@@ -122,6 +122,39 @@ class NecessityRule:
 
 
 @dataclass(frozen=True)
+class SexPolicy:
+    """A payer's own list of sex-specific diagnoses and procedures (CARC 10 / 7).
+
+    Payer policy, not the Medicare Code Editor: the MCE has had no sex edits since FY2025.
+    ``note`` says so in the payer's words and is quoted in every denial it causes."""
+
+    note: str = ""
+    female_diagnoses: CodeList = EMPTY
+    male_diagnoses: CodeList = EMPTY
+    female_procedures: CodeList = EMPTY
+    male_procedures: CodeList = EMPTY
+
+    def diagnosis_for(self, code: str) -> str | None:
+        """'F' or 'M' when the policy limits diagnosis ``code`` to one sex."""
+        if code in self.female_diagnoses:
+            return "F"
+        if code in self.male_diagnoses:
+            return "M"
+        return None
+
+    def procedure_for(self, code: str) -> str | None:
+        """'F' or 'M' when the policy limits procedure ``code`` to one sex."""
+        if code in self.female_procedures:
+            return "F"
+        if code in self.male_procedures:
+            return "M"
+        return None
+
+
+NO_SEX_POLICY = SexPolicy()
+
+
+@dataclass(frozen=True)
 class PayerProfile:
     """Everything the engine needs to know about one (practice) payer."""
 
@@ -154,6 +187,8 @@ class PayerProfile:
     place_rules: tuple[PlaceRule, ...] = ()
     pair_edits: tuple[PairEdit, ...] = ()
     unit_limits: Mapping[str, int] = field(default_factory=dict)
+    #: the payer's own sex-specific codes (not the MCE's); empty when the payer keeps none
+    sex_policy: SexPolicy = NO_SEX_POLICY
     #: multiple-procedure reduction: percents by rank (e.g. 100, 50, 50); () when the payer has none
     mpr_percents: tuple[Decimal, ...] = ()
     mpr_codes: CodeList = SURGERY_CODES
@@ -203,6 +238,25 @@ def _codes(values: Any, icd: bool = False) -> CodeList:
         values = [values]
     norm = (lambda c: c.strip().upper()) if icd else normalize_code
     return CodeList.of([norm(str(v)) for v in values], prefixes=icd)
+
+
+def _sex_policy(d: Any) -> SexPolicy:
+    if not d:
+        return NO_SEX_POLICY
+    if not isinstance(d, Mapping):
+        raise ValueError("sex_policy must be a mapping (note, female_diagnoses, male_diagnoses, "
+                         "female_procedures, male_procedures)")
+    unknown = set(d) - {"note", "female_diagnoses", "male_diagnoses", "female_procedures", "male_procedures"}
+    if unknown:
+        raise ValueError(f"sex_policy: unknown field {sorted(unknown)[0]!r}")
+    note = str(d.get("note") or "").strip()
+    if not note:
+        raise ValueError("sex_policy needs a note saying it is the payer's own policy")
+    return SexPolicy(note=note,
+                     female_diagnoses=_codes(d.get("female_diagnoses"), icd=True),
+                     male_diagnoses=_codes(d.get("male_diagnoses"), icd=True),
+                     female_procedures=_codes(d.get("female_procedures")),
+                     male_procedures=_codes(d.get("male_procedures")))
 
 
 def payer_from_dict(d: Mapping, slug: str = "") -> PayerProfile:
@@ -257,6 +311,7 @@ def payer_from_dict(d: Mapping, slug: str = "") -> PayerProfile:
             for p in d.get("pair_edits") or ()
         ),
         unit_limits={normalize_code(k): int(v) for k, v in (d.get("unit_limits") or {}).items()},
+        sex_policy=_sex_policy(d.get("sex_policy")),
         mpr_percents=tuple(Decimal(str(p)) for p in mpr.get("percents") or ()) if mpr.get("enabled") else (),
         mpr_codes=_codes(mpr.get("applies_to")) if mpr.get("applies_to") else SURGERY_CODES,
         mpr_exempt=_codes(mpr.get("exempt")),

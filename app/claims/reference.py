@@ -1,4 +1,7 @@
-"""Reference data the edits share: age/sex lists and code effective dates (practice data files)."""
+"""Reference data the edits share: CPT age bands, global surgery days and code effective dates (data files).
+
+Diagnosis age and sex edits come from the Medicare Code Editor by fiscal year (:mod:`app.claims.mce`);
+a payer's own sex-specific lists live in its payer file (``sex_policy``)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -25,14 +28,10 @@ class AgeRange:
 
 @dataclass(frozen=True)
 class Demographics:
-    """Which diagnoses and procedures fit only one sex or an age range."""
+    """Procedures that fit only an age range by their CPT definition (e.g. preventive visits by age band)."""
 
-    dx_female: CodeList
-    dx_male: CodeList
-    dx_ages: tuple[tuple[str, AgeRange], ...]  # (label, range)
-    px_female: CodeList
-    px_male: CodeList
     px_ages: tuple[AgeRange, ...]
+    source: str = ""
 
 
 def _load(name: str) -> dict:
@@ -42,20 +41,60 @@ def _load(name: str) -> dict:
 @lru_cache(maxsize=1)
 def demographics() -> Demographics:
     d = _load("demographics.yml")
-    dx, px = d["diagnoses"], d["procedures"]
+    px = d["procedures"]
     return Demographics(
-        dx_female=CodeList.of(dx["female_only"], prefixes=True),
-        dx_male=CodeList.of(dx["male_only"], prefixes=True),
-        dx_ages=tuple(
-            (label, AgeRange(CodeList.of(dx[label]["codes"], prefixes=True),
-                             int(dx[label].get("min_age", 0)), int(dx[label].get("max_age", 150))))
-            for label in ("maternity", "newborn")
-        ),
-        px_female=CodeList.of([str(c) for c in px["female_only"]]),
-        px_male=CodeList.of([str(c) for c in px["male_only"]]),
         px_ages=tuple(AgeRange(CodeList.of([str(c) for c in r["codes"]]), int(r["min_age"]), int(r["max_age"]))
                       for r in px["age_ranges"]),
+        source=str(d.get("source", "")),
     )
+
+
+#: Global surgery indicators: days of postoperative care in the payment (0, 10, 90), an add-on
+#: code that takes its primary's period (ZZZ), the concept doesn't apply (XXX), maternity package (MMM).
+GLOBAL_INDICATORS = ("000", "010", "090", "ZZZ", "XXX", "MMM")
+
+
+@dataclass(frozen=True)
+class GlobalDays:
+    """Each procedure's global surgery indicator, from ``data/global-days.yml``."""
+
+    by_code: dict
+    ranges: tuple[tuple[str, str, str], ...]
+    source: str
+    year: int
+
+    def of(self, code: str) -> str | None:
+        """The code's indicator ('000', '010', '090', 'ZZZ', 'XXX', 'MMM'), None when not in our data."""
+        found = self.by_code.get(code)
+        if found is not None:
+            return found
+        for lo, hi, ind in self.ranges:
+            if len(code) == len(lo) and lo <= code <= hi:
+                return ind
+        return None
+
+    def days(self, code: str) -> int | None:
+        """Postoperative days (0, 10 or 90) for a code with a global period, else None."""
+        ind = self.of(code)
+        return int(ind) if ind in ("000", "010", "090") else None
+
+
+@lru_cache(maxsize=1)
+def global_days() -> GlobalDays:
+    d = _load("global-days.yml")
+    by_code, ranges = {}, []
+    for ind, codes in d["indicators"].items():
+        ind = str(ind).zfill(3) if str(ind).isdigit() else str(ind)
+        if ind not in GLOBAL_INDICATORS:
+            raise ValueError(f"global-days.yml: unknown indicator {ind!r}")
+        for c in codes or ():
+            c = str(c).strip().upper()
+            if "-" in c:
+                lo, hi = c.split("-", 1)
+                ranges.append((lo, hi, ind))
+            else:
+                by_code[c] = ind
+    return GlobalDays(by_code, tuple(ranges), str(d["source"]), int(d["year"]))
 
 
 @dataclass(frozen=True)

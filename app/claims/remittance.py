@@ -56,7 +56,10 @@ RARC_TEXT = {
     "M59": "'to' date of service missing or invalid",
     "M76": "diagnosis missing or invalid",
     "M77": "place of service missing or invalid",
+    "M15": "billed as separate services, but bundled: they count as parts of one procedure, so "
+           "only that procedure is paid",
     "M80": "not covered when done with another service the same day",
+    "N20": "not paid when billed with the other service done on the same date",
     "N130": "see the plan's benefit documents",
     "N290": "provider NPI missing or invalid",
     "N362": "units exceed the acceptable maximum",

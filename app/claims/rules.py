@@ -10,9 +10,11 @@ Stages, in the order the engine runs them:
 2. ``claim`` — eligibility checks that deny the whole claim (member identity 31, COB 22, MA04).
 3. ``line`` — adjudication edits, each denying one line: coverage dates (26/27), timely filing (29),
    a code that exists but was *not valid on the date of service* (146 diagnosis, 181 procedure,
-   182 modifier; dates from ``data/code-dates.yml``), age/sex (6, 7, 9, 10), modifiers (4),
-   place of service (5), coverage (96, 204, 167, 50/11), duplicates (18), pair edits (97),
-   unit limits (151), prior authorization (197). A line stops at the first rule that denies it.
+   182 modifier; dates from ``data/code-dates.yml``), age/sex (6, 7, 9, 10: diagnoses by the
+   Medicare Code Editor of the date's fiscal year, plus the payer's own sex policy; procedures by
+   CPT age band), modifiers (4), place of service (5), coverage (96, 204, 167, 50/11),
+   duplicates (18), global surgery (97 with M15), pair edits (97 with N20 or M15), unit limits
+   (151), prior authorization (197). A line stops at the first rule that denies it.
 
 Pricing (fee schedule, multiple-procedure reduction, CO-45, deductible, coinsurance, copay)
 follows in :mod:`app.claims.engine` for the lines still standing.
@@ -24,10 +26,11 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Iterable, Iterator
 
+from app.claims import mce
 from app.claims.codelists import EM_CODES
 from app.claims.model import DX_LETTERS, FREQUENCY_CODES, ORIGINAL, Claim, ServiceLine
 from app.claims.payer import DISTINCT_MODIFIERS, EM_BYPASS_MODIFIERS, Member, PayerProfile
-from app.claims.reference import demographics, valid_on
+from app.claims.reference import demographics, global_days, valid_on
 from app.claims.remittance import CO, PR, EditMessage
 
 FRONT_END, CLAIM, LINE = "front_end", "claim", "line"
@@ -536,18 +539,25 @@ class CodesValidOnDate(LineRule):
         return None
 
 
+_SEX_WORD = {"F": "female", "M": "male"}
+
+
+def _policy_why(payer: PayerProfile) -> str:
+    return f"{payer.name}'s own payer policy, not the Medicare Code Editor: {payer.sex_policy.note}"
+
+
 @register
 class ProcedureSex(LineRule):
     id = "procedure-sex"
     carcs = ("7",)
-    title = "The procedure fits the patient's sex"
+    title = "The procedure fits the patient's sex (the payer's own sex policy)"
 
     def check(self, ctx, i, line):
-        demo, sex = demographics(), ctx.claim.patient.sex
-        if sex == "M" and line.code in demo.px_female:
-            return Denial("7", f"Procedure {line.code} is for female patients; box 3 says male.")
-        if sex == "F" and line.code in demo.px_male:
-            return Denial("7", f"Procedure {line.code} is for male patients; box 3 says female.")
+        sex = ctx.claim.patient.sex
+        only = ctx.payer.sex_policy.procedure_for(line.code)
+        if only and sex in _SEX_WORD and sex != only:
+            return Denial("7", f"Procedure {line.code} is for {_SEX_WORD[only]} patients; box 3 says "
+                               f"{_SEX_WORD[sex]} ({_policy_why(ctx.payer)}).")
         return None
 
 
@@ -555,14 +565,14 @@ class ProcedureSex(LineRule):
 class ProcedureAge(LineRule):
     id = "procedure-age"
     carcs = ("6",)
-    title = "The procedure fits the patient's age (e.g. preventive visits by age band)"
+    title = "The procedure fits the patient's age (CPT age bands, e.g. preventive visits)"
 
     def check(self, ctx, i, line):
         age = ctx.claim.patient.age_on(line.date_of_service)
         for band in demographics().px_ages:
             if line.code in band.codes and not band.fits(age):
-                return Denial("6", f"Procedure {line.code} is for ages {band.min_age}–{band.max_age}; "
-                                   f"the patient was {age} on {line.date_of_service}.")
+                return Denial("6", f"Procedure {line.code} is defined for ages {band.min_age}–{band.max_age} "
+                                   f"(CPT code definition); the patient was {age} on {line.date_of_service}.")
         return None
 
 
@@ -570,15 +580,23 @@ class ProcedureAge(LineRule):
 class DiagnosisSex(LineRule):
     id = "diagnosis-sex"
     carcs = ("10",)
-    title = "The diagnoses fit the patient's sex"
+    title = ("The diagnoses fit the patient's sex (Medicare Code Editor through FY2024; "
+             "the payer's own sex policy)")
 
     def check(self, ctx, i, line):
-        demo, sex = demographics(), ctx.claim.patient.sex
+        sex, dos = ctx.claim.patient.sex, line.date_of_service
+        if sex not in _SEX_WORD:
+            return None
+        policy = ctx.payer.sex_policy
         for code in ctx.pointed(line):
-            if sex == "M" and code in demo.dx_female:
-                return Denial("10", f"Diagnosis {code} applies only to female patients; box 3 says male.")
-            if sex == "F" and code in demo.dx_male:
-                return Denial("10", f"Diagnosis {code} applies only to male patients; box 3 says female.")
+            edit = mce.sex_conflict(code, dos, sex)
+            if edit is not None:
+                return Denial("10", f"Diagnosis {code} is edited as a {_SEX_WORD[edit.sex]}-only diagnosis "
+                                    f"({edit.source}); box 3 says {_SEX_WORD[sex]}.")
+            only = policy.diagnosis_for(code)
+            if only and only != sex:
+                return Denial("10", f"Diagnosis {code} is for {_SEX_WORD[only]} patients; box 3 says "
+                                    f"{_SEX_WORD[sex]} ({_policy_why(ctx.payer)}).")
         return None
 
 
@@ -586,15 +604,20 @@ class DiagnosisSex(LineRule):
 class DiagnosisAge(LineRule):
     id = "diagnosis-age"
     carcs = ("9",)
-    title = "The diagnoses fit the patient's age (maternity and newborn codes)"
+    title = "The diagnoses fit the patient's age (Medicare Code Editor age categories for the date's fiscal year)"
 
     def check(self, ctx, i, line):
-        age = ctx.claim.patient.age_on(line.date_of_service)
+        dos = line.date_of_service
+        age = ctx.claim.patient.age_on(dos)
+        if age is None:
+            return None
         for code in ctx.pointed(line):
-            for label, band in demographics().dx_ages:
-                if code in band.codes and not band.fits(age):
-                    return Denial("9", f"Diagnosis {code} is a {label} code (ages {band.min_age}–{band.max_age}); "
-                                       f"the patient was {age}.")
+            edit = mce.age_conflict(code, dos, age)
+            if edit is None:
+                continue
+            kind = f"a {edit.category} diagnosis" if edit.category else "a diagnosis"
+            return Denial("9", f"Diagnosis {code} is {kind} for ages {edit.min_age}–{edit.max_age} "
+                               f"({edit.source}); the patient was {age} on {dos}.")
         return None
 
 
@@ -606,9 +629,12 @@ class ModifierFit(LineRule):
 
     def check(self, ctx, i, line):
         mods = set(line.modifiers)
-        for m in ("25", "57"):
+        for m in ("24", "25", "57"):
             if m in mods and line.code not in EM_CODES:
                 return Denial("4", f"Modifier {m} belongs on a visit (E/M) code, not on {line.code}.")
+        if "79" in mods and line.code in EM_CODES:
+            return Denial("4", f"Modifier 79 belongs on a procedure, not on the visit {line.code}; "
+                               "an unrelated visit in a global period takes 24.")
         if {"RT", "LT"} <= mods:
             return Denial("4", "RT and LT on one line: bill both sides as the payer directs (e.g. modifier 50).")
         if {"26", "TC"} <= mods:
@@ -752,11 +778,105 @@ class Duplicate(LineRule):
         return None
 
 
+#: Modifiers that let a procedure inside another procedure's postoperative period be paid: 79 unrelated,
+#: 58 staged or planned, 78 unplanned return to the operating room (Pub. 100-04, ch. 12, sec. 40).
+POSTOP_PROCEDURE_MODIFIERS = frozenset({"58", "78", "79"})
+#: RARC with a global surgery denial: the visit or procedure is part of the surgery's payment (CO-97 M15,
+#: as Noridian JF lists it under "postoperative care / bundled services").
+GLOBAL_RARC = "M15"
+
+
+def _period(days: int) -> str:
+    return "no postoperative days" if days == 0 else f"a {days}-day postoperative period"
+
+
+@register
+class GlobalSurgery(LineRule):
+    id = "global-surgery"
+    carcs = ("97",)
+    rarcs = (GLOBAL_RARC,)
+    title = ("A visit or procedure inside another procedure's global surgery period carries the modifier "
+             "that lifts the edit (57 or 25 the same day, 24 or 79 after)")
+
+    def check(self, ctx, i, line):
+        table = global_days()
+        is_visit = line.code in EM_CODES
+        if not is_visit and table.days(line.code) is None:
+            return None  # add-ons (ZZZ), tests and therapy (XXX) are not edited
+        mods = set(line.modifiers)
+        for j, other in ctx.live():
+            if j != i:
+                found = self._inside(table, line, is_visit, mods, other, "")
+                if found:
+                    return found
+        claim = ctx.claim
+        for prior in ctx.history:
+            prior_claim, remit = prior if isinstance(prior, tuple) else (prior, None)
+            if remit is not None and getattr(remit, "status", "") == "rejected":
+                continue
+            if claim.frequency_code != ORIGINAL and prior_claim.claim_id == claim.original_claim_ref:
+                continue  # the claim this one replaces
+            if (prior_claim.coverage.member_id != claim.coverage.member_id
+                    or prior_claim.rendering.npi != claim.rendering.npi):
+                continue  # the global period binds the same provider and patient
+            remit_lines = getattr(remit, "lines", None) or ()
+            for k, other in enumerate(prior_claim.lines):
+                if k < len(remit_lines) and remit_lines[k].denied:
+                    continue
+                found = self._inside(table, line, is_visit, mods, other, prior_claim.claim_id or "an earlier claim")
+                if found:
+                    return found
+        return None
+
+    @staticmethod
+    def _inside(table, line, is_visit, mods, other, claim_ref) -> Denial | None:
+        days = table.days(other.code)
+        if days is None:
+            return None
+        delta = (line.date_of_service - other.date_of_service).days
+        where = f" (claim {claim_ref})" if claim_ref else ""
+        if is_visit and (delta == 0 or (days == 90 and delta == -1)):
+            if days == 90:
+                if "57" in mods:
+                    return None
+                when = "the day of" if delta == 0 else "the day before"
+                return Denial("97", f"Visit {line.code} is on {when} {other.code}{where}, a major procedure with "
+                                    f"{_period(days)}: the pre-operative visit is part of the surgery unless it "
+                                    "is where the decision for surgery was made (modifier 57; 25 does not lift "
+                                    "this edit).", (GLOBAL_RARC,))
+            if "25" in mods:
+                return None
+            return Denial("97", f"Visit {line.code} is on the day of {other.code}{where}, a minor procedure with "
+                                f"{_period(days)}: the visit is part of the procedure unless it was significant "
+                                "and separately identifiable (modifier 25; 57 is for major surgery).",
+                          (GLOBAL_RARC,))
+        if not 0 < delta <= days:
+            return None
+        span = f"the {days}-day postoperative period of {other.code} done on {other.date_of_service}{where}"
+        if is_visit:
+            if "24" in mods:
+                return None
+            return Denial("97", f"Visit {line.code} on {line.date_of_service} falls in {span}: follow-up care is "
+                                "part of the surgery's payment; a visit for an unrelated problem takes modifier 24.",
+                          (GLOBAL_RARC,))
+        if mods & POSTOP_PROCEDURE_MODIFIERS:
+            return None
+        return Denial("97", f"Procedure {line.code} on {line.date_of_service} falls in {span}: an unrelated "
+                            "procedure takes modifier 79 (58 if staged or planned, 78 for a return to the "
+                            "operating room).", (GLOBAL_RARC,))
+
+
+#: Pair edit remark codes by modifier indicator: 0, the pair is never paid together on one day
+#: (N20, not payable with another service the same date); 1, the column 2 code is bundled into the
+#: column 1 code unless a modifier shows a distinct service (M15, billed separately but bundled).
+PAIR_RARC = {0: "N20", 1: "M15"}
+
+
 @register
 class PairEdits(LineRule):
     id = "pair-edit"
     carcs = ("97",)
-    rarcs = ("M80",)
+    rarcs = ("N20", "M15")
     title = "Column 2 codes are bundled into column 1 codes on the same day (practice pair edits)"
 
     def check(self, ctx, i, line):
@@ -778,9 +898,9 @@ class PairEdits(LineRule):
                 how = ("modifier 25 if the visit was significant and separate" if line.code in EM_CODES
                        else "a distinct-service modifier (59, XE, XS, XP, XU) only if it was truly separate")
                 return Denial("97", f"Procedure {line.code} is part of {other.code} on the same day; "
-                                    f"{how}.", ("M80",))
+                                    f"{how}.", (PAIR_RARC[1],))
             return Denial("97", f"Procedure {line.code} is never paid with {other.code} on the same day; "
-                                "no modifier changes that.", ("M80",))
+                                "no modifier changes that.", (PAIR_RARC[0],))
         return None
 
 
@@ -807,16 +927,25 @@ class UnitLimits(LineRule):
 class PriorAuthorization(LineRule):
     id = "prior-auth"
     carcs = ("197",)
-    title = "Services on the payer's prior-authorization list carry an approved authorization number"
+    title = ("Services on the payer's prior-authorization list carry a number on file for this member, "
+             "service and date")
 
     def check(self, ctx, i, line):
         if line.code not in ctx.payer.prior_auth:
             return None
-        number = line.prior_auth or ctx.claim.prior_auth
+        number = (line.prior_auth or ctx.claim.prior_auth).strip()
         if not number:
             return Denial("197", f"Procedure {line.code} needs prior authorization; box 23 is empty.")
         auths = ctx.member.authorizations if ctx.member else ()
-        if auths and not any(a.number == number and a.covers(line.code, line.date_of_service) for a in auths):
-            return Denial("197", f"Authorization {number} on the claim doesn't match an approval on file for "
-                                 f"{line.code} on {line.date_of_service}.")
-        return None
+        mine = [a for a in auths if a.number.upper() == number.upper()]
+        if not mine:
+            return Denial("197", f"Authorization {number} in box 23 is not on file for this member: "
+                                 f"{line.code} is treated as having no prior authorization.")
+        if any(a.covers(line.code, line.date_of_service) for a in mine):
+            return None
+        a = mine[0]
+        if a.codes and line.code not in a.codes:
+            return Denial("197", f"Authorization {number} on file approves {', '.join(a.codes)}, not {line.code}.")
+        span = f"{a.start or 'open'} to {a.end or 'open'}"
+        return Denial("197", f"Authorization {number} on file runs {span}; the service on {line.date_of_service} "
+                             "is outside it.")

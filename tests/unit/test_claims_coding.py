@@ -75,48 +75,21 @@ def test_modifier_not_yet_valid_is_co182():
 
 
 # ----------------------------------------------------------------------------- age and sex (6, 7, 9, 10)
+# Diagnosis edits by the Medicare Code Editor per fiscal year, and the payer's own sex policy:
+# tests/unit/test_claims_mce.py. Here: CPT age bands, and that only pointed diagnoses are edited.
 
 
-def test_procedure_for_the_other_sex_is_co7():
-    c = claim(line("55700"), dx=("N40.0",), patient={**JANE, "sex": "F"})
-    assert denial(run(c))[1] in ("CO-7", "CO-10")  # both conflict; the procedure edit runs first
-    assert denial(run(c)) == ("procedure-sex", "CO-7")
-    assert denial(run(claim(line("57452"), patient=JANE))) == (None, None)
-
-
-def test_male_patient_with_a_female_procedure_is_co7():
-    assert denial(run(claim(line("57452"), patient={**JANE, "sex": "M"}))) == ("procedure-sex", "CO-7")
-
-
-def test_preventive_visit_outside_its_age_band_is_co6():
-    assert denial(run(claim(line("99397"), dx=("I10",)))) == ("procedure-age", "CO-6")  # 55-year-old, 65+ code
+def test_preventive_visit_outside_its_age_band_is_co6_labelled_as_a_cpt_definition():
+    remit = run(claim(line("99397"), dx=("I10",)))  # 55-year-old, 65+ code
+    assert denial(remit) == ("procedure-age", "CO-6")
+    assert "CPT code definition" in remit.lines[0].explanations[0]
+    assert "Medicare Code Editor" not in remit.lines[0].explanations[0]
     assert denial(run(claim(line("99396"), dx=("I10",)))) == (None, None)
 
 
-def test_maternity_diagnosis_for_a_male_is_co10():
-    remit = run(claim(line("99213"), dx=("Z34.00",), patient={**JANE, "sex": "M"}))
-    assert denial(remit) == ("diagnosis-sex", "CO-10")
-
-
-def test_prostate_diagnosis_for_a_female_is_co10():
-    assert denial(run(claim(line("99213"), dx=("N40.0",)))) == ("diagnosis-sex", "CO-10")
-
-
-def test_maternity_diagnosis_outside_the_age_range_is_co9():
-    old = {**JANE, "birth_date": "1955-01-01"}
-    remit = run(claim(line("99213"), dx=("O80",)), payer=sample_payer(members=[]))
-    assert denial(remit) == (None, None)  # 56-year-old: inside the practice range 9-64
-    remit = run(claim(line("99213"), dx=("O80",), patient=old), payer=sample_payer(members=[]))
-    assert denial(remit) == ("diagnosis-age", "CO-9")
-
-
-def test_newborn_code_for_an_adult_is_co9():
-    assert denial(run(claim(line("99213"), dx=("P07.30",)))) == ("diagnosis-age", "CO-9")
-
-
 def test_unpointed_diagnosis_does_not_trigger_age_or_sex_edits():
-    c = claim(line("99213", pointers=("A",)), dx=("I10", "N40.0"))
-    assert denial(run(c)) == (None, None)
+    c = claim(line("99213", pointers=("A",)), dx=("I10", "O80"), patient={**JANE, "sex": "M"})
+    assert denial(run(c, payer=sample_payer(members=[]))) == (None, None)
 
 
 # ----------------------------------------------------------------------------- modifiers (4)
@@ -265,13 +238,34 @@ def test_indicator_0_pair_denies_column_2_even_with_59():
     remit = run(claim(line("20611", modifiers=("RT",)), line("76942", modifiers=("59",))))
     assert denial(remit, 1) == (None, None)
     assert denial(remit, 2) == ("pair-edit", "CO-97")
-    assert remit.lines[1].adjustments[0].rarc == ("M80",)
+    assert remit.lines[1].adjustments[0].rarc == ("N20",)
     assert "no modifier" in remit.lines[1].explanations[0]
 
 
-def test_indicator_1_pair_without_modifier_is_co97_m80():
+def test_indicator_1_pair_without_modifier_is_co97_m15():
     remit = run(claim(line("17000"), line("11102")))
     assert denial(remit, 2) == ("pair-edit", "CO-97")
+    assert remit.lines[1].adjustments[0].rarc == ("M15",)
+
+
+@pytest.mark.parametrize("lines, rarc", [
+    # indicator 0: never paid together the same day -> N20, with or without a modifier
+    ((line("20611", modifiers=("RT",)), line("76942")), "N20"),
+    ((line("20611", modifiers=("RT",)), line("76942", modifiers=("XS",))), "N20"),
+    # indicator 1: bundled unless a modifier shows a distinct service -> M15
+    ((line("17000"), line("11102")), "M15"),
+    ((line("11102"), line("17000"), line("11102", modifiers=("76",))), "M15"),
+])
+def test_pair_edit_remark_code_follows_the_modifier_indicator(lines, rarc):
+    remit = run(claim(*lines))
+    denied = [x for x in remit.lines if x.denied_by == "pair-edit"]
+    assert denied and all(x.adjustments[0].rarc == (rarc,) for x in denied)
+
+
+def test_pair_edit_remark_codes_have_our_own_text():
+    from app.claims.remittance import RARC_TEXT
+    from app.claims.rules import PAIR_RARC
+    assert set(PAIR_RARC.values()) <= set(RARC_TEXT)
 
 
 @pytest.mark.parametrize("mod", ["59", "XS", "XE", "XP", "XU"])
@@ -287,7 +281,7 @@ def test_em_bundled_with_a_procedure_needs_25_not_59():
 
 
 def test_pair_edit_only_on_the_same_day():
-    remit = run(claim(line("17000"), line("11102") | {"date_of_service": "2026-03-11"}))
+    remit = run(claim(line("20611", modifiers=("RT",)), line("76942") | {"date_of_service": "2026-03-11"}))
     assert remit.status == "paid"
 
 
@@ -318,21 +312,58 @@ def test_units_add_up_across_lines_of_the_same_day():
 
 
 def test_service_on_the_auth_list_without_a_number_is_co197():
-    assert denial(run(claim(line("72148"), dx=("M54.50",)))) == ("prior-auth", "CO-197")
+    remit = run(claim(line("72148"), dx=("M54.50",)))
+    assert denial(remit) == ("prior-auth", "CO-197")
+    assert "box 23 is empty" in remit.lines[0].explanations[0]
 
 
-def test_auth_number_in_box_23_or_on_the_line_passes():
-    assert run(claim(line("72148"), dx=("M54.50",), prior_auth="PA-1")).status == "paid"
-    assert run(claim(line("72148", prior_auth="PA-1"), dx=("M54.50",))).status == "paid"
-
-
-def test_auth_number_must_match_an_approval_on_file_when_the_payer_lists_them():
-    members = [{"member_id": "AB123456", "name": "Doe, Jane", "birth_date": "1970-04-15", "plan": "Gold",
+JANE_ON_FILE = {"member_id": "AB123456", "name": "Doe, Jane", "birth_date": "1970-04-15", "plan": "Gold",
+                "sex": "F", "coverage_start": "2025-01-01",
                 "authorizations": [{"number": "PA-77", "codes": ["72148"], "start": "2026-03-01",
-                                    "end": "2026-03-31"}]}]
+                                    "end": "2026-03-31"}]}
+OTHER_MEMBER = {"member_id": "CD654321", "name": "Roe, Rick", "birth_date": "1966-01-02", "plan": "Gold",
+                "sex": "M", "coverage_start": "2025-01-01",
+                "authorizations": [{"number": "PA-88", "codes": ["72148"], "start": "2026-03-01",
+                                    "end": "2026-03-31"}]}
+AUTH_PAYER = sample_payer(members=[JANE_ON_FILE, OTHER_MEMBER], prior_auth=["72148", "29881"],
+                          fee_schedule={**sample_payer().fee_schedule, "72148": "208.00", "29881": "520.00"})
+
+
+@pytest.mark.parametrize("code, number, dos, denied, words", [
+    ("72148", "PA-77", "2026-03-10", False, None),                       # right number, code and dates
+    ("72148", "pa-77", "2026-03-10", False, None),                       # case doesn't matter
+    ("72148", "PA-77", "2026-04-02", True, "outside"),                   # after the approval ended
+    ("72148", "PA-77", "2026-02-27", True, "outside"),                   # before it began
+    ("29881", "PA-77", "2026-03-10", True, "approves 72148, not 29881"),  # approved for another service
+    ("72148", "PA-88", "2026-03-10", True, "not on file for this member"),  # another member's number
+    ("72148", "PA-99", "2026-03-10", True, "not on file for this member"),  # unknown number
+    ("72148", "", "2026-03-10", True, "box 23 is empty"),
+])
+def test_prior_authorization_must_match_one_on_file(code, number, dos, denied, words):
+    c = claim(line(code, modifiers=("RT",) if code == "29881" else ()) | {"date_of_service": dos},
+              dx=("M54.50",), prior_auth=number, receipt_date="2026-04-05")
+    remit = run(c, payer=AUTH_PAYER, as_of=dt.date(2026, 4, 6))
+    first = remit.lines[0]
+    assert (first.denied_by == "prior-auth") is denied
+    if denied:
+        assert first.adjustments[0].carc == "197" and first.adjustments[0].group == "CO"
+        assert words in first.explanations[0]
+
+
+def test_the_line_number_wins_over_box_23():
+    c = claim(line("72148", prior_auth="PA-77"), dx=("M54.50",), prior_auth="PA-99")
+    assert run(c, payer=AUTH_PAYER).lines[0].denied_by is None
+
+
+@pytest.mark.parametrize("members", [
+    [{**JANE_ON_FILE, "authorizations": []}],   # the member has no authorizations on file
+    [],                                          # the payer keeps no eligibility file at all
+])
+def test_a_number_is_never_accepted_unchecked(members):
     payer = sample_payer(members=members)
-    assert run(claim(line("72148"), dx=("M54.50",), prior_auth="PA-77"), payer=payer).status == "paid"
-    assert denial(run(claim(line("72148"), dx=("M54.50",), prior_auth="PA-78"), payer=payer))[1] == "CO-197"
+    remit = run(claim(line("72148"), dx=("M54.50",), prior_auth="PA-1"), payer=payer)
+    assert denial(remit) == ("prior-auth", "CO-197")
+    assert "not on file" in remit.lines[0].explanations[0]
 
 
 def test_a_line_reports_only_the_first_rule_that_denies_it():

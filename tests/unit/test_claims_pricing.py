@@ -86,8 +86,9 @@ def test_coinsurance_rounds_half_up():
 def test_copay_once_per_day_instead_of_deductible_and_coinsurance():
     payer = sample_payer(benefits={"deductible": "500", "coinsurance_percent": 20,
                                    "copay": {"amount": "30.00", "applies_to": ["99202-99215"]}})
-    c = Claim.from_dict(claim_data(lines=[line("99213", charge="150.00"), line("17000", charge="120.00"),
-                                          line("99214", charge="150.00", dos="2026-03-12")],
+    # 25: a separate visit the day of the minor procedure; 24: an unrelated visit in its 10-day global period
+    c = Claim.from_dict(claim_data(lines=[line("99213", ["25"], charge="150.00"), line("17000", charge="120.00"),
+                                          line("99214", ["24"], charge="150.00", dos="2026-03-12")],
                                    diagnoses=["L57.0"]))
     remit = run(c, payer)
     v1, proc, v2 = remit.lines
