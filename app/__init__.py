@@ -166,13 +166,14 @@ def register_security_headers(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    from app.cli import codes_cli, content_cli, deploy_cli, setup_cli, users_cli
+    from app.cli import backup_cli, codes_cli, content_cli, deploy_cli, setup_cli, users_cli
 
     app.cli.add_command(users_cli)
     app.cli.add_command(content_cli)
     app.cli.add_command(codes_cli)
     app.cli.add_command(setup_cli)
     app.cli.add_command(deploy_cli)
+    app.cli.add_command(backup_cli)
 
 
 def register_template_helpers(app: Flask) -> None:

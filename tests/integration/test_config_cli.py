@@ -93,3 +93,39 @@ def test_the_key_deploy_init_writes_starts_production(monkeypatch, runner, tmp_p
     values = dict(line.split("=", 1) for line in env.read_text().splitlines() if not line.startswith("#"))
     monkeypatch.setenv("SECRET_KEY", values["SECRET_KEY"])
     assert create_app(values["APP_CONFIG"]).config["SESSION_COOKIE_SECURE"] is True
+
+
+def test_backup_copies_the_sqlite_database_and_a_restore_finds_every_attempt(app, runner, make_user, tmp_path):
+    import os
+    from app import create_app
+    from app.extensions import db
+    from app.models import CaseAttempt, CodingCase
+    from app.services.cases import submit_attempt
+
+    if os.environ.get("TEST_DATABASE_URL"):
+        result = runner.invoke(args=["backup", str(tmp_path / "b.sqlite")])
+        assert result.exit_code != 0 and "pg_dump" in result.output
+        return
+    uid = make_user("backup@example.test")
+    with app.app_context():
+        cases = db.session.scalars(sa.select(CodingCase).order_by(CodingCase.id).limit(3)).all()
+        for n, case in enumerate(cases):
+            submit_attempt(uid, case, {"diagnoses": ["E11.9"], "procedures": []}, token=f"tok-{n}")
+        stored = sorted(db.session.execute(sa.select(CaseAttempt.id, CaseAttempt.score)
+                                           .where(CaseAttempt.user_id == uid)).all())
+    assert len(stored) == 3
+
+    target = tmp_path / "backup.sqlite"
+    result = runner.invoke(args=["backup", str(target)])
+    assert result.exit_code == 0, result.output
+    assert "integrity check ok" in result.output
+    assert runner.invoke(args=["backup", str(target)]).exit_code != 0  # never overwrites
+
+    restored = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{target}",
+                           "SECRET_KEY": "test-secret", "CODESET_PATH": app.config["CODESET_PATH"]})
+    with restored.app_context():
+        again = sorted(db.session.execute(sa.select(CaseAttempt.id, CaseAttempt.score)
+                                          .where(CaseAttempt.user_id == uid)).all())
+        db.session.remove()
+        db.engine.dispose()
+    assert again == stored
