@@ -54,7 +54,7 @@ RARC_TEXT = {
     "M53": "units of service missing or invalid",
     "M52": "'from' date of service missing or invalid",
     "M59": "'to' date of service missing or invalid",
-    "M76": "diagnosis missing or invalid",
+    "M76": "missing, incomplete or invalid diagnosis or condition",
     "M77": "place of service missing or invalid",
     "M80": "not covered when done with another service the same day",
     "N130": "see the plan's benefit documents",
