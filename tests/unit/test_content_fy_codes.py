@@ -114,3 +114,21 @@ def test_services_check_scenarios_cases_and_dated_question_files(tmp_path):
     assert len(deleted_code_errors([], [after], None)) == 1
     errors = deleted_code_errors([], [], bank)
     assert errors and all("icd10cm.yml" in str(e) and "FY2027" in str(e) for e in errors)
+
+
+LESSON = ROOT / "content" / "lessons" / "coding" / "01-icd-10-cm-structure-and-lookup.md"
+
+
+def test_structure_lesson_says_which_release_is_in_use_and_how_to_update():
+    text = LESSON.read_text(encoding="utf-8")
+    assert "FY2027 has applied since 1 October 2026" in text
+    assert "FY2026" in text and "April 1, 2026 update" in text
+    assert "flask codes build" in text and "flask content check" in text
+
+
+@pytest.mark.parametrize("code", ["I42.0", "I42.8", "I49.8", "D69.1", "M72.2", "M86.8X1", "S23.420A",
+                                  "T52.8X1A", "Z68.1", "Z87.890"])
+def test_codes_the_lesson_names_as_deleted_in_fy2027_really_are(code):
+    stem = code.split("X")[0] if "X" in code and code.startswith(("M86", "T52")) else code.rstrip("A")
+    assert stem.rstrip(".") in LESSON.read_text(encoding="utf-8")
+    assert valid_on(code, LAST_FY2026) and not valid_on(code, FIRST_FY2027)
