@@ -54,7 +54,7 @@ RARC_TEXT = {
     "M53": "units of service missing or invalid",
     "M52": "'from' date of service missing or invalid",
     "M59": "'to' date of service missing or invalid",
-    "M76": "diagnosis missing or invalid",
+    "M76": "missing, incomplete or invalid diagnosis or condition",
     "M77": "place of service missing or invalid",
     "M15": "billed as separate services, but bundled: they count as parts of one procedure, so "
            "only that procedure is paid",

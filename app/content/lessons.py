@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from app.content.errors import ContentError
+from app.content.figures import Figure, copied_figures, expand_figures, load_figures, unknown_figure_refs
 from app.content.markdown import render_markdown
 from app.content.yamlmarks import LineDict, load_yaml
 
@@ -100,7 +101,7 @@ def _split_front_matter(text: str, path) -> tuple[str, str, int]:
     raise ContentError(path, 1, "front matter is not closed by a '---' line")
 
 
-def _load_check(item, path) -> CheckQuestion:
+def _load_check(item, path, fig=lambda s: s) -> CheckQuestion:
     _require(isinstance(item, LineDict), path, None, "each check question must be a mapping")
     unknown = set(item) - CHECK_FIELDS
     _require(not unknown, path, item.line, f"unknown check field(s): {', '.join(sorted(unknown))}")
@@ -109,13 +110,23 @@ def _load_check(item, path) -> CheckQuestion:
              and all(isinstance(c, (str, int, float)) and str(c).strip() for c in choices),
              path, item.line_of("choices"), "'choices' must list 2 to 6 non-empty answers")
     answer = _int(item, "answer", path, 0, len(choices) - 1)
-    return CheckQuestion(_text(item, "question", path), tuple(str(c) for c in choices), answer,
-                         _text(item, "explanation", path))
+    return CheckQuestion(fig(_text(item, "question", path)), tuple(fig(str(c)) for c in choices), answer,
+                         fig(_text(item, "explanation", path)))
 
 
-def load_lesson(path: Path, track_slugs: set[str]) -> LessonData:
+def load_lesson(path: Path, track_slugs: set[str], figures: dict[str, Figure] | None = None,
+                figures_hash: str = "") -> LessonData:
+    """One lesson; ``[[figure:ID]]`` / ``[[figures:ID, ID]]`` tokens are filled from ``figures``
+    (content/figures.yml), so pay and outlook figures live in one file (see app/content/figures.py)."""
     raw = path.read_text(encoding="utf-8")
+    figures = figures or {}
+    for line, problem in unknown_figure_refs(raw, figures):
+        raise ContentError(path, line, problem)
+    for line, problem in copied_figures(raw, figures):
+        raise ContentError(path, line, problem)
+    fig = lambda s: expand_figures(s, figures)  # noqa: E731
     front, body, _ = _split_front_matter(raw, path)
+    body = fig(body)
     data = load_yaml(front, path, line_offset=1)
     _require(isinstance(data, LineDict), path, 2, "front matter must be a mapping of fields")
     unknown = set(data) - LESSON_FIELDS
@@ -134,10 +145,11 @@ def load_lesson(path: Path, track_slugs: set[str]) -> LessonData:
     _require(bool(SLUG_RE.match(slug)), path, None, f"file name gives a bad slug '{slug}'")
     return LessonData(
         slug=slug, track=track, order=_int(data, "order", path, 0, 999), title=_text(data, "title", path),
-        minutes=_int(data, "minutes", path, 1, 240), objectives=tuple(o.strip() for o in objectives),
-        checks=tuple(_load_check(c, path) for c in checks), body_markdown=body,
+        minutes=_int(data, "minutes", path, 1, 240), objectives=tuple(fig(o.strip()) for o in objectives),
+        checks=tuple(_load_check(c, path, fig) for c in checks), body_markdown=body,
         body_html=render_markdown(body), source_path=str(path),
-        content_hash=hashlib.sha256(raw.encode()).hexdigest(),
+        # a changed figure changes every lesson that shows one, so it is re-imported
+        content_hash=hashlib.sha256((raw + (figures_hash if "[[figure" in raw else "")).encode()).hexdigest(),
     )
 
 
@@ -149,13 +161,19 @@ def load_lesson_content(lessons_dir: Path) -> tuple[LessonContent | None, list[C
     except ContentError as exc:
         return None, [exc]
     slugs = {t.slug for t in tracks}
+    figures_path = lessons_dir.parent / "figures.yml"
+    try:
+        figures = load_figures(figures_path)
+    except ContentError as exc:
+        return None, [exc]
+    figures_hash = hashlib.sha256(figures_path.read_bytes()).hexdigest() if figures_path.exists() else ""
     lessons: list[LessonData] = []
     seen: dict[str, str] = {}
     for path in sorted(lessons_dir.rglob("*.md")):
         if path.name.lower() == "readme.md":
             continue
         try:
-            lesson = load_lesson(path, slugs)
+            lesson = load_lesson(path, slugs, figures, figures_hash)
         except ContentError as exc:
             errors.append(exc)
             continue

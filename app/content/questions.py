@@ -90,6 +90,10 @@ TEXT_CODE_RE = re.compile(
 )
 
 TOP_KEYS = ("domain", "title", "exams", "questions")
+#: optional top-level fields: ``code_year`` is the ICD-10-CM fiscal year the file's items are
+#: written for (FY N applies from 1 October N-1); ``flask content check`` fails when a dated file
+#: names a code that year deleted (app/content/fy_codes.py)
+OPTIONAL_TOP_KEYS = ("code_year",)
 QUESTION_KEYS = ("id", "difficulty", "stem", "choices", "answer", "codes", "tags")
 REQUIRED_QUESTION_KEYS = ("id", "difficulty", "stem", "choices", "answer")
 CHOICE_KEYS = ("text", "why")
@@ -158,6 +162,7 @@ class QuestionFile:
     exams: tuple[str, ...]
     questions: tuple[Question, ...]
     lines: dict[str, int] = field(default_factory=dict, compare=False, hash=False)
+    code_year: int | None = None
 
 
 @dataclass(frozen=True)
@@ -383,7 +388,14 @@ def load_question_file(path: str | Path) -> QuestionFile:
 def _load(r: _QReader, path: Path) -> QuestionFile:
     root = r.root()
     fields = r.mapping(root, "question file")
-    r.check_keys(fields, TOP_KEYS, "question file")
+    r.check_keys(fields, TOP_KEYS + OPTIONAL_TOP_KEYS, "question file")
+    code_year = None
+    if "code_year" in fields:
+        cy_node = fields["code_year"][1]
+        raw = getattr(cy_node, "value", None)
+        if not (isinstance(raw, str) and raw.isdigit() and 2016 <= int(raw) <= 2100):
+            raise r.err(cy_node, "code_year must be an ICD-10-CM fiscal year such as 2027")
+        code_year = int(raw)
     for key in TOP_KEYS:
         if key not in fields:
             raise r.err(root, f"missing required field '{key}'")
@@ -427,6 +439,7 @@ def _load(r: _QReader, path: Path) -> QuestionFile:
         exams=tuple(exams),
         questions=tuple(questions),
         lines=lines,
+        code_year=code_year,
     )
 
 

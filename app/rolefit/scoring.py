@@ -52,12 +52,19 @@ class Statement:
 
 @dataclass(frozen=True)
 class Figure:
-    """A pay or outlook figure, always shown with its period and source."""
+    """A pay or outlook figure, always shown with its period and source.
+
+    In ``content/rolefit.yml`` a role lists figure ids from ``content/figures.yml`` (the one home of
+    dated figures, shared with the lessons); ``source`` is then the full citation (edition, table,
+    retrieved date) and ``url`` where to check it.
+    """
 
     label: str
     value: str
     period: str
     source: str
+    url: str = ""
+    note: str = ""
 
 
 @dataclass(frozen=True)
@@ -145,19 +152,28 @@ class RoleFitResult:
 
 
 def load_rolefit(path: str | Path) -> RoleFitQuiz:
-    """Read and check the role-fit file; a ValueError names the first problem found."""
+    """Read and check the role-fit file; a ValueError names the first problem found.
+
+    Figure ids are resolved from ``figures.yml`` beside it."""
+    from app.content.errors import ContentError
+    from app.content.figures import load_figures
+
     path = Path(path)
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         raise ValueError(f"{path}: not valid YAML: {exc}") from exc
     try:
-        return parse_rolefit(data)
+        figures = load_figures(path.parent / "figures.yml")
+    except ContentError as exc:
+        raise ValueError(str(exc)) from exc
+    try:
+        return parse_rolefit(data, figures)
     except ValueError as exc:
         raise ValueError(f"{path}: {exc}") from exc
 
 
-def parse_rolefit(data: Any) -> RoleFitQuiz:
+def parse_rolefit(data: Any, figures: Mapping[str, Any] | None = None) -> RoleFitQuiz:
     """Build a quiz from already-parsed YAML (a mapping), checking every field."""
     top = _mapping(data, "the file")
     version = top.get("version")
@@ -169,7 +185,7 @@ def parse_rolefit(data: Any) -> RoleFitQuiz:
 
     scale = _scale(top.get("scale"))
     statements = _statements(top.get("statements"))
-    roles = _roles(top.get("roles"))
+    roles = _roles(top.get("roles"), figures or {})
 
     maxima = {role: sum(abs(s.weights[role]) for s in statements) for role in ROLES}
     if maxima[BILLING] != maxima[CODING]:
@@ -247,7 +263,7 @@ def _statements(raw: Any) -> tuple[Statement, ...]:
     return tuple(statements)
 
 
-def _roles(raw: Any) -> dict[str, Role]:
+def _roles(raw: Any, known_figures: Mapping[str, Any]) -> dict[str, Role]:
     roles_raw = _mapping(raw, "roles")
     if set(roles_raw) != set(ROLES):
         raise ValueError(f"roles: expected exactly {', '.join(ROLES)}, got {', '.join(map(str, roles_raw)) or 'none'}")
@@ -261,6 +277,13 @@ def _roles(raw: Any) -> dict[str, Role]:
         figures = []
         for index, fig in enumerate(_list(item.get("figures"), f"{where}.figures")):
             fwhere = f"{where}.figures[{index}]"
+            if isinstance(fig, str):  # an id in content/figures.yml
+                if fig not in known_figures:
+                    raise ValueError(f"{fwhere}: no figure '{fig}' in figures.yml")
+                f = known_figures[fig]
+                figures.append(Figure(label=f.label, value=f.value, period=f.period, source=f.citation,
+                                      url=f.url, note=f.note))
+                continue
             fig = _mapping(fig, fwhere)
             # A figure without its period and source would be a claim the student cannot check.
             figures.append(

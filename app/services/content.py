@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from app.claims.payer import PayerError, load_payer
 from app.claims.scenarios import Scenario, check_scenario, load_scenario
-from app.content import ContentError
+from app.content import ContentError, fy_codes
 from app.content.cases import Case, check_case_codes, load_case
 from app.content.lessons import LessonContent, load_lesson_content
 from app.content.markdown import render_markdown
@@ -123,7 +123,19 @@ def load_all(base: Path) -> LoadedContent:
     quizzes, quiz_errors = load_site_quizzes(base / "quizzes")  # top-level quiz files, not cases/ or scenarios/
     from app.services.exam_content import load_exams_checked
     exams, exam_errors = load_exams_checked(base)  # content/questions/ and content/exams.yml
-    return LoadedContent(lessons, cases, errors + case_errors + scenario_errors + quiz_errors + exam_errors, payers, scenarios, quizzes, exams)
+    fy_errors = deleted_code_errors(cases, scenarios, exams)
+    return LoadedContent(lessons, cases, errors + case_errors + scenario_errors + quiz_errors + exam_errors + fy_errors,
+                         payers, scenarios, quizzes, exams)
+
+
+def deleted_code_errors(cases, scenarios, exams) -> list[ContentError]:
+    """ICD-10-CM codes deleted by the fiscal year each dated file falls in (FY2027 on)."""
+    items = [fy_codes.scenario_item(s.path, [l.date_of_service for l in s.claim.lines if l.date_of_service])
+             for s in scenarios or ()]
+    items += [fy_codes.code_year_item(c.path, c.code_year) for c in cases or ()]
+    bank = getattr(exams, "bank", None)
+    items += [fy_codes.code_year_item(f.path, f.code_year) for f in (bank.files if bank else ()) if f.code_year]
+    return fy_codes.deleted_code_problems(items)
 
 
 def check_content(base: Path | None = None) -> ImportReport:

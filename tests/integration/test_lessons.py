@@ -200,3 +200,69 @@ def test_an_import_shows_at_once_here_and_within_the_check_interval_on_another_w
     assert f"Retitled {title}" not in here.get(f"/lessons/{slug}").get_data(as_text=True)
     with other.app_context():
         db.session.remove()
+
+
+# --- dated figures (content/figures.yml) -----------------------------------------------------------
+
+FIGURE_LESSONS = ("pay-and-job-outlook", "why-practices-need-both-and-certifications")
+
+
+def _page_text(client, slug):
+    import html as htmllib
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", htmllib.unescape(client.get(f"/lessons/{slug}").get_data(as_text=True))))
+
+
+def _sentences(text):
+    return re.split(r"(?<=[.!?])\s+|\|", text)
+
+
+@pytest.mark.parametrize("slug", FIGURE_LESSONS)
+def test_lesson_figures_are_dated_sourced_and_medians_are_not_averages(client, slug):
+    from app.content.figures import load_figures
+    figures = load_figures(ROOT / "content" / "figures.yml")
+    text = _page_text(client, slug)
+    assert "not dated" not in text.lower() and "quoted in 2021" not in text and "[[figure" not in text
+    shown = [f for f in figures.values() if f.value in text]
+    assert shown, "the lesson shows figures from content/figures.yml"
+    for f in shown:  # every figure appears with its year and its source
+        i = text.index(f.value)
+        near = text[i:i + 400]
+        assert f.period in near and f.source in near, f"{f.id}: value without period and source"
+    for sentence in _sentences(text):
+        if re.search(r"\$\d|\d%|\bmedian\b", sentence):
+            assert "average" not in sentence.lower(), f"'average' beside a figure: {sentence!r}"
+
+
+def test_pay_lesson_names_the_closest_bls_occupation_for_billers(client):
+    text = _page_text(client, "pay-and-job-outlook")
+    assert "BLS has no separate medical-biller occupation; the closest is billing and posting clerks" in text
+    assert "SOC 29-2072" in text and "SOC 43-3021" in text
+    assert "2024–34 edition" in text and "May 2024" in text
+
+
+@pytest.mark.parametrize("mutate, message", [
+    (lambda t: t.replace("[[figure:mrs-median-hourly]]", "[[figure:no-such-figure]]", 1), "no figure 'no-such-figure'"),
+    (lambda t: t.replace("[[figure:mrs-median-hourly]]", "$24.16 an hour", 1), "write [[figure:mrs-median-hourly]]"),
+])
+def test_content_check_refuses_unknown_or_typed_figures(app, runner, content_copy, mutate, message):
+    path = content_copy / "lessons" / "billing-or-coding" / "03-pay-and-job-outlook.md"
+    text = path.read_text()
+    line = next(i for i, l in enumerate(text.splitlines(), 1) if "[[figure:mrs-median-hourly]]" in l)
+    path.write_text(mutate(text))
+    app.config["CONTENT_DIR"] = str(content_copy)
+    try:
+        result = runner.invoke(args=["content", "check"])
+    finally:
+        app.config["CONTENT_DIR"] = str(ROOT / "content")
+    assert result.exit_code == 1 and f"{path}:{line}:" in result.output and message in result.output
+
+
+def test_content_check_refuses_a_figure_without_its_source(app, runner, content_copy):
+    path = content_copy / "figures.yml"
+    path.write_text(path.read_text().replace("    edition: 2024–34 edition (Employment", "    editio: 2024–34 edition (Employment", 1))
+    app.config["CONTENT_DIR"] = str(content_copy)
+    try:
+        result = runner.invoke(args=["content", "check"])
+    finally:
+        app.config["CONTENT_DIR"] = str(ROOT / "content")
+    assert result.exit_code == 1 and "figures.yml" in result.output and "mrs-outlook" in result.output

@@ -32,8 +32,8 @@ def test_billing_minded_answers_lean_billing_with_drivers_and_sourced_figures(ap
     page = re.sub(r"<[^>]+>", "", htmllib.unescape(csrf_client.post("/role-fit/", data).get_data(as_text=True)))
     assert "lean strongly toward" in page and "biller" in page.split("lean strongly toward")[1][:40].lower()
     assert "What drove it" in page
-    assert "$39,520" in page and "$44,010" in page
-    assert "Bureau of Labor Statistics" in page
+    assert "$50,250 a year" in page and "May 2024" in page and "2024–34 edition" in page
+    assert "Bureau of Labor Statistics" in page and "43-3021" in page
     assert "CPB" in page and "CPC" in page
     assert "Start the billing lessons" in page
 
@@ -77,3 +77,21 @@ def test_anonymous_result_is_not_stored_and_latest_needs_login(app, csrf_client)
     import sqlalchemy as sa
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(RoleFitRecord)) == 0
+
+
+def test_result_page_figures_show_year_and_source_and_no_average_or_undated_figure(app, csrf_client):
+    from app.content.figures import load_figures
+    from app.rolefit.routes import quiz_data
+    with app.app_context():
+        quiz = quiz_data()
+        figures = load_figures(app.config["CONTENT_DIR"] + "/figures.yml")
+    page = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", htmllib.unescape(
+        csrf_client.post("/role-fit/", {s.id: "3" for s in quiz.statements}).get_data(as_text=True))))
+    cards = page[page.index("Pay and outlook"):]
+    assert "not dated" not in cards.lower() and "average" not in cards.lower() and "quoted in" not in cards
+    for role in quiz.roles.values():
+        for f in role.figures:
+            i = cards.index(f.value)
+            assert f.period in cards[i:i + 300] and "retrieved 20" in cards[i:i + 600]
+    assert "BLS has no separate medical-biller occupation" in cards
+    assert {f.value for r in quiz.roles.values() for f in r.figures} <= {f.value for f in figures.values()}

@@ -5,6 +5,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from app.content.figures import load_figures
+
 from app.rolefit.scoring import (
     BALANCED,
     BILLING,
@@ -17,6 +19,7 @@ from app.rolefit.scoring import (
 )
 
 ROLEFIT_YML = Path(__file__).resolve().parents[2] / "content" / "rolefit.yml"
+FIGURES_YML = ROLEFIT_YML.parent / "figures.yml"
 
 BILLING_SIDE = [
     "phone-and-people",
@@ -83,22 +86,42 @@ def test_every_figure_shows_its_period_and_source(quiz):
             assert figure.source.strip(), f"{role.key}: {figure.label} has no source"
 
 
-def test_figures_match_the_seed(quiz):
-    def figures(role):
-        return {(f.value, f.period, f.source.split(" (")[0]) for f in quiz.roles[role].figures}
+def test_figures_come_from_the_figures_file_with_year_and_source(quiz):
+    """content/figures.yml is the one home of dated figures; the role cards show them as they are."""
+    from app.content.figures import load_figures
 
-    bls = "U.S. Bureau of Labor Statistics"
-    billing = figures(BILLING)
-    assert any(v == "$39,520 a year" and s == bls for v, _, s in billing)
-    assert any("$19.00 an hour" in v and s == bls for v, _, s in billing)
-    assert ("+3%", "2020–2030", bls) in billing
+    figures = load_figures(FIGURES_YML)
+    names = yaml.safe_load(ROLEFIT_YML.read_text(encoding="utf-8"))["roles"]
+    for key in (BILLING, CODING):
+        ids = names[key]["figures"]
+        assert all(isinstance(i, str) for i in ids), "role figures are ids in content/figures.yml"
+        shown = quiz.roles[key].figures
+        assert [f.value for f in shown] == [figures[i].value for i in ids]
+        for f, fid in zip(shown, ids):
+            assert f.period == figures[fid].period and any(ch.isdigit() for ch in f.period)
+            assert f.source.startswith(figures[fid].source) and figures[fid].edition in f.source
+            assert f.url.startswith("https://")
 
-    coding = figures(CODING)
-    assert any(v == "$44,010 a year" and s == bls for v, _, s in coding)
-    assert any(v == "$21.16 an hour" and s == bls for v, _, s in coding)
-    assert ("+9%", "2020–2030", bls) in coding
-    assert any(v == "more than 110,000" and s == "AAPC" for v, _, s in coding)
-    assert any(v == "about 14%" and s == "AAPC" for v, _, s in coding)
+
+def test_coding_figures_are_the_current_bls_medical_records_specialists_figures(quiz):
+    coding = {(f.label, f.value, f.period) for f in quiz.roles[CODING].figures}
+    assert ("Median pay, medical records specialists", "$50,250 a year", "May 2024") in coding
+    assert ("Projected change in employment, medical records specialists", "+7%", "2024–2034") in coding
+    for f in quiz.roles[CODING].figures:
+        assert "29-2072" in f.source and "2024–34 edition" in f.source
+
+
+def test_billing_figures_name_the_closest_bls_occupation(quiz):
+    for f in quiz.roles[BILLING].figures:
+        assert "43-3021" in f.source
+        assert "no separate medical-biller occupation" in f.note and "billing and posting clerks" in f.note
+
+
+def test_no_figure_is_undated_or_calls_a_median_an_average(quiz):
+    for role in quiz.roles.values():
+        for f in role.figures:
+            text = " ".join((f.label, f.value, f.period, f.source, f.note)).lower()
+            assert "not dated" not in text and "average" not in text and "quoted in" not in text
 
 
 def test_roles_name_their_certifications_and_lesson_track(quiz):
@@ -291,8 +314,8 @@ _DELETE = object()
         (("statements", 2, "weights"), {"billing": 1}, r"weights: expected exactly billing, coding"),
         (("statements", 2, "weights"), {"billing": 0, "coding": 0}, r"cannot affect the result"),
         (("statements", 2, "weights", "billing"), 2, r"weights are unbalanced.*19 for billing but 18 for coding"),
-        (("roles", "coding", "figures", 3, "source"), "", r"roles\.coding\.figures\[3\]\.source: expected non-empty text"),
-        (("roles", "billing", "figures", 2, "period"), _DELETE, r"roles\.billing\.figures\[2\]\.period"),
+        (("roles", "coding", "figures", 2), "no-such-figure", r"roles\.coding\.figures\[2\]: no figure 'no-such-figure'"),
+        (("roles", "billing", "figures", 0), {"label": "Pay", "value": "$1", "source": "X"}, r"roles\.billing\.figures\[0\]\.period"),
         (("roles", "billing", "duties"), ["one", "two"], r"roles\.billing\.duties: expected 3 to 5 bullets"),
         (("roles", "coding"), _DELETE, r"roles: expected exactly billing, coding"),
         (("scale", 2, "value"), 4, r"scale\[2\]\.value: expected 3"),
@@ -303,7 +326,7 @@ def test_a_broken_file_names_the_problem(raw, path, value, message):
     data = copy.deepcopy(raw)
     _set(data, path, value)
     with pytest.raises(ValueError, match=message):
-        parse_rolefit(data)
+        parse_rolefit(data, load_figures(FIGURES_YML))
 
 
 def test_load_names_the_file_in_its_error(tmp_path):
