@@ -15,6 +15,9 @@ from app.claims.model import money, normalize_code, parse_date
 DISTINCT_MODIFIERS = frozenset({"59", "XE", "XS", "XP", "XU"})
 #: On an E/M code the bypass is 25 (significant, separately identifiable visit) or 57 (decision for surgery).
 EM_BYPASS_MODIFIERS = frozenset({"25", "57"})
+#: How a payer corrects a processed claim (see ``PayerProfile.corrections``).
+REPLACEMENT, REOPENING = "replacement", "reopening"
+CORRECTION_MODES = (REPLACEMENT, REOPENING)
 
 
 @dataclass(frozen=True)
@@ -174,6 +177,9 @@ class PayerProfile:
     unlisted_percent_of_charge: Decimal = Decimal("0")
     prior_auth: CodeList = EMPTY
     non_covered: CodeList = EMPTY
+    #: routine (preventive) exams the payer excludes, denied with CARC 49 rather than 96 (Medicare
+    #: excludes routine physicals by statute; same liability rules as ``non_covered``)
+    routine_exams: CodeList = EMPTY
     #: who owes a non-covered service: "provider" (CO-96, unless modifier GA says the patient signed
     #: an advance notice, or GY marks a service excluded by law) or "patient" (PR-96)
     non_covered_liability: str = "provider"
@@ -194,9 +200,21 @@ class PayerProfile:
     mpr_codes: CodeList = SURGERY_CODES
     #: codes never reduced (add-on codes, venipuncture ...)
     mpr_exempt: CodeList = EMPTY
+    #: code -> first date of service the payer pays it separately; before that date the code is
+    #: bundled into the other services of the day (CO-97), e.g. a code that existed before the payer
+    #: began paying for it
+    separately_payable_from: Mapping[str, dt.date] = field(default_factory=dict)
+    #: how the payer corrects a claim it already processed: "replacement" (a frequency-7 claim, as
+    #: commercial plans and Medicaid take) or "reopening" (Medicare Part B: the contractor reopens
+    #: its own determination, CMS Pub. 100-04 ch. 34; frequency 7/8 claims are not taken)
+    corrections: str = REPLACEMENT
     members: Mapping[str, Member] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        if self.corrections not in CORRECTION_MODES:
+            raise ValueError(f"corrections must be one of {', '.join(CORRECTION_MODES)}, not {self.corrections!r}")
+        if self.non_covered_liability not in ("provider", "patient"):
+            raise ValueError(f"non_covered_liability must be provider or patient, not {self.non_covered_liability!r}")
         object.__setattr__(self, "_member_re", re.compile(self.member_id_pattern))
         pairs: dict[tuple[str, str], PairEdit] = {}
         for p in self.pair_edits:
@@ -259,6 +277,21 @@ def _sex_policy(d: Any) -> SexPolicy:
                      male_procedures=_codes(d.get("male_procedures")))
 
 
+def _dated_codes(values: Any) -> dict[str, dt.date]:
+    """``{code: date}`` with codes normalised and dates checked (a mapping of code to YYYY-MM-DD)."""
+    if not values:
+        return {}
+    if not isinstance(values, Mapping):
+        raise ValueError("must map codes to dates, e.g. {G2211: 2024-01-01}")
+    out = {}
+    for code, day in values.items():
+        parsed = parse_date(day)
+        if parsed is None:
+            raise ValueError(f"{code}: give a date (YYYY-MM-DD)")
+        out[normalize_code(str(code))] = parsed
+    return out
+
+
 def payer_from_dict(d: Mapping, slug: str = "") -> PayerProfile:
     """Build a profile from the plain data of a ``content/payers/*.yml`` file."""
     benefits = d.get("benefits") or {}
@@ -283,6 +316,7 @@ def payer_from_dict(d: Mapping, slug: str = "") -> PayerProfile:
         prior_auth=_codes(d.get("prior_auth")),
         non_covered=_codes(d.get("non_covered")),
         non_covered_liability=str(d.get("non_covered_liability", "provider")),
+        routine_exams=_codes(d.get("routine_exams")),
         plan_exclusions={str(k): _codes(v) for k, v in (d.get("plan_exclusions") or {}).items()},
         necessity=tuple(
             NecessityRule(procedures=_codes(r.get("procedures")), diagnoses=_codes(r.get("diagnoses"), icd=True),
@@ -315,6 +349,8 @@ def payer_from_dict(d: Mapping, slug: str = "") -> PayerProfile:
         mpr_percents=tuple(Decimal(str(p)) for p in mpr.get("percents") or ()) if mpr.get("enabled") else (),
         mpr_codes=_codes(mpr.get("applies_to")) if mpr.get("applies_to") else SURGERY_CODES,
         mpr_exempt=_codes(mpr.get("exempt")),
+        separately_payable_from=_dated_codes(d.get("separately_payable_from")),
+        corrections=str(d.get("corrections") or REPLACEMENT),
         members={m.member_id: m for m in (Member.from_dict(x) for x in d.get("members") or ())},
     )
 

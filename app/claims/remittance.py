@@ -31,6 +31,7 @@ CARC_TEXT = {
     "27": "service after the patient's coverage ended",
     "29": "the time limit for filing has passed",
     "31": "the patient can't be identified as this payer's member",
+    "49": "a routine or preventive exam the plan doesn't cover (not tied to an illness, injury or complaint)",
     "45": "charge above the fee schedule or contracted rate (provider writes it off)",
     "50": "not medically necessary in the payer's view",
     "59": "reduced by the multiple-procedure rule",

@@ -12,9 +12,10 @@ Stages, in the order the engine runs them:
    a code that exists but was *not valid on the date of service* (146 diagnosis, 181 procedure,
    182 modifier; dates from ``data/code-dates.yml``), age/sex (6, 7, 9, 10: diagnoses by the
    Medicare Code Editor of the date's fiscal year, plus the payer's own sex policy; procedures by
-   CPT age band), modifiers (4), place of service (5), coverage (96, 204, 167, 50/11),
-   duplicates (18), global surgery (97 with M15), pair edits (97 with N20 or M15), unit limits
-   (151), prior authorization (197). A line stops at the first rule that denies it.
+   CPT age band), modifiers (4), place of service (5), coverage (96, routine exams 49, 204, 167,
+   50/11), a code the payer pays separately only from a date (97), duplicates (18), global surgery
+   (97 with M15), pair edits (97 with N20 or M15), unit limits (151), prior authorization (197).
+   A line stops at the first rule that denies it.
 
 Pricing (fee schedule, multiple-procedure reduction, CO-45, deductible, coinsurance, copay)
 follows in :mod:`app.claims.engine` for the lines still standing.
@@ -29,7 +30,7 @@ from typing import Any, ClassVar, Iterable, Iterator
 from app.claims import mce
 from app.claims.codelists import EM_CODES
 from app.claims.model import DX_LETTERS, FREQUENCY_CODES, ORIGINAL, Claim, ServiceLine
-from app.claims.payer import DISTINCT_MODIFIERS, EM_BYPASS_MODIFIERS, Member, PayerProfile
+from app.claims.payer import DISTINCT_MODIFIERS, EM_BYPASS_MODIFIERS, REOPENING, Member, PayerProfile
 from app.claims.reference import demographics, global_days, valid_on
 from app.claims.remittance import CO, PR, EditMessage
 
@@ -420,6 +421,13 @@ class Resubmission(FrontEndRule):
         elif c.frequency_code != ORIGINAL and not c.original_claim_ref:
             yield self.msg("22", "A replacement (7) or void (8) must give the original claim's reference "
                                  "number in box 22.")
+        elif c.frequency_code != ORIGINAL and ctx.payer.corrections == REOPENING:
+            # Medicare Part B corrects a processed claim by reopening it (CMS Pub. 100-04, ch. 34,
+            # section 10.6 clerical-error reopenings), not by a replacement or void claim.
+            yield self.msg("22", f"{ctx.payer.name} does not take replacement (7) or void (8) claims: ask it to "
+                                 f"reopen claim {c.original_claim_ref} and correct it (a clerical-error "
+                                 "reopening, CMS Pub. 100-04 ch. 34), or send a new original claim only "
+                                 "if the first was rejected.")
 
 
 # ============================================================================ claim level (deny)
@@ -673,12 +681,18 @@ def _abn_on_file(line: ServiceLine) -> bool:
 @register
 class NonCovered(LineRule):
     id = "non-covered"
-    carcs = ("96",)
+    carcs = ("96", "49")
     rarcs = ("N130",)
-    title = "The service is covered by the payer (and on its fee schedule)"
+    title = "The service is covered by the payer (and on its fee schedule); routine exams it excludes are CARC 49"
 
     def check(self, ctx, i, line):
         payer = ctx.payer
+        if line.code in payer.routine_exams:
+            # a routine exam (no illness, injury or complaint) the payer excludes: CARC 49, e.g.
+            # Medicare's statutory exclusion of routine physicals (Social Security Act 1862(a)(7))
+            patient = payer.non_covered_liability == "patient" or _abn_on_file(line)
+            return Denial("49", f"Procedure {line.code} is a routine exam {payer.name} does not cover.",
+                          ("N130",), PR if patient else CO)
         listed = line.code in payer.non_covered
         unpriced = payer.fee(line.code, line.modifiers) is None and payer.unlisted_percent_of_charge <= 0
         if not (listed or unpriced):
@@ -714,8 +728,28 @@ class NonCoveredDiagnosis(LineRule):
     def check(self, ctx, i, line):
         pointed = ctx.pointed(line)
         if pointed and pointed[0] in ctx.payer.non_covered_diagnoses:
-            return Denial("167", f"Diagnosis {pointed[0]} is not covered by {ctx.payer.name}.")
+            # who owes it follows the payer's rule for services it excludes, as for CARC 96: a plan
+            # whose members agreed to pay for excluded care (or a signed notice, GA) puts it on the
+            # patient (PR); otherwise it is the provider's (CO) and is never billed to the patient
+            patient = ctx.payer.non_covered_liability == "patient" or _abn_on_file(line)
+            return Denial("167", f"Diagnosis {pointed[0]} is not covered by {ctx.payer.name}.",
+                          group=PR if patient else CO)
         return None
+
+
+@register
+class SeparatelyPayableFrom(LineRule):
+    id = "payable-from"
+    carcs = ("97",)
+    rarcs = ("N130",)
+    title = "A code the payer pays separately only from a date is bundled before that date"
+
+    def check(self, ctx, i, line):
+        start = ctx.payer.separately_payable_from.get(line.code)
+        if start is None or line.date_of_service >= start:
+            return None
+        return Denial("97", f"{ctx.payer.name} pays {line.code} separately only for services from {start}; "
+                            f"on {line.date_of_service} it is included in the payment for the visit.", ("N130",))
 
 
 @register
@@ -740,8 +774,9 @@ class DiagnosisSupportsProcedure(LineRule):
 
 
 def _line_key(claim: Claim, line: ServiceLine) -> tuple:
-    return (claim.coverage.member_id, claim.rendering.npi, line.date_of_service, line.code,
-            tuple(sorted(line.modifiers)))
+    # a claim billed as secondary (with the primary's payment) is not a duplicate of one billed as primary
+    return (claim.coverage.member_id, claim.rendering.npi, claim.coverage.payer_order, line.date_of_service,
+            line.code, tuple(sorted(line.modifiers)))
 
 
 #: Repeat-procedure modifiers: the same service really was done again that day.

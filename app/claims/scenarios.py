@@ -26,6 +26,10 @@ Pure module: no Flask, no SQLAlchemy. One YAML file per scenario in
           - {path: frequency_code, value: "7"}
           - {path: original_claim_ref, value: CLM-1001}
         rationale: ...
+      - action: request-reopening         # a payer whose file says `corrections: reopening`
+        changes:                          # what the reopening corrects on the processed claim
+          - {path: lines.2.modifiers, value: [RT]}
+        rationale: ...
       - action: appeal
         evidence: [{path: timely_filing_proof, value: 2026-02-01}]   # optional, checked
         rationale: ...
@@ -41,7 +45,9 @@ Pure module: no Flask, no SQLAlchemy. One YAML file per scenario in
 
 A resubmitted correction is adjudicated with the first claim in the payer's history (unless the
 first claim was rejected, i.e. never processed), so a denied claim must come back as a replacement
-(frequency 7 naming the original) or the duplicate edit (CARC 18) will deny it.
+(frequency 7 naming the original) or the duplicate edit (CARC 18) will deny it. A payer that
+corrects by reopening (``corrections: reopening``, Medicare Part B) takes no replacement claims: the
+fix is a ``request-reopening`` with the same ``changes``, re-adjudicated as the original claim.
 """
 from __future__ import annotations
 
@@ -53,17 +59,20 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from app.claims.engine import adjudicate
-from app.claims.model import Claim, money, parse_date
-from app.claims.payer import Member, PayerProfile
-from app.claims.remittance import CARC_TEXT, PAID, REJECTED, STATUSES, Remittance
+from app.claims.model import ORIGINAL, Claim, money, parse_date
+from app.claims.payer import REOPENING, REPLACEMENT, Member, PayerProfile
+from app.claims.remittance import CARC_TEXT, CO, PAID, PR, REJECTED, STATUSES, Remittance
 from app.content.errors import ContentError
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 PATH_RE = re.compile(r"^[a-z_]+(?:\.(?:[a-z_]+|[1-9][0-9]*))*$")
 
-RESUBMIT, APPEAL, BILL_PATIENT, BILL_OTHER_PAYER, WRITE_OFF = (
-    "resubmit-corrected", "appeal", "bill-patient", "bill-other-payer", "write-off")
-ACTIONS = (RESUBMIT, APPEAL, BILL_PATIENT, BILL_OTHER_PAYER, WRITE_OFF)
+RESUBMIT, REOPEN, APPEAL, BILL_PATIENT, BILL_OTHER_PAYER, WRITE_OFF, NO_ACTION = (
+    "resubmit-corrected", "request-reopening", "appeal", "bill-patient", "bill-other-payer", "write-off",
+    "no-action")
+ACTIONS = (RESUBMIT, REOPEN, APPEAL, BILL_PATIENT, BILL_OTHER_PAYER, WRITE_OFF, NO_ACTION)
+#: actions whose resolution carries the corrected claim fields in ``changes``
+CHANGE_ACTIONS = (RESUBMIT, REOPEN, BILL_OTHER_PAYER)
 
 #: The causes a student can name, with the CARCs each one shows up as and our plain words.
 CAUSES: dict[str, tuple[tuple[str, ...], str]] = {
@@ -99,6 +108,7 @@ CAUSES: dict[str, tuple[tuple[str, ...], str]] = {
     "wrong-modifier": (("4",), "a modifier doesn't fit the procedure"),
     "wrong-pos": (("5",), "the procedure doesn't fit the place of service"),
     "not-covered": (("96",), "the payer never covers the service"),
+    "routine-exam-excluded": (("49",), "the payer excludes routine exams not tied to a complaint"),
     "plan-exclusion": (("204",), "the patient's plan excludes the service"),
     "dx-not-covered": (("167",), "the payer doesn't cover the diagnosis"),
     "dx-not-supporting": (("11", "50"), "the diagnosis pointed at doesn't support the procedure"),
@@ -365,10 +375,13 @@ def load_scenario(path: str | Path) -> Scenario:
         rat = r.text(res, "rationale", "resolution rationale")
         changes = r.changes(res["changes"], _line_of(res, "changes"), "changes") if "changes" in res else ()
         evidence = r.changes(res["evidence"], _line_of(res, "evidence"), "evidence") if "evidence" in res else ()
-        if action == RESUBMIT and not changes:
-            raise r.err(rline, "a resubmit-corrected resolution must list the corrected fields in 'changes'")
-        if changes and action not in (RESUBMIT, BILL_OTHER_PAYER):
-            raise r.err(_line_of(res, "changes"), f"'changes' belong to resubmit-corrected or bill-other-payer, "
+        if action in (RESUBMIT, REOPEN) and not changes:
+            raise r.err(rline, f"a {action} resolution must list the corrected fields in 'changes'")
+        if action == REOPEN and any(c.path in ("frequency_code", "original_claim_ref") for c in changes):
+            raise r.err(_line_of(res, "changes"), "a reopening corrects the processed claim itself: it has no "
+                                                  "frequency code or original reference to change")
+        if changes and action not in CHANGE_ACTIONS:
+            raise r.err(_line_of(res, "changes"), f"'changes' belong to {', '.join(CHANGE_ACTIONS)}, "
                                                   f"not {action}")
         if evidence and action != APPEAL:
             raise r.err(_line_of(res, "evidence"), "'evidence' belongs to an appeal")
@@ -508,6 +521,12 @@ def run_resolution(scenario: Scenario, resolution: Resolution, payers: Mapping[s
             data["receipt_date"] = today.isoformat()  # the corrected claim arrives today
         payer = _payer_for(scenario.member, payers[scenario.payer])
         return adjudicate(Claim.from_dict(data), payer, today, codes, history=history)
+    if resolution.action == REOPEN:
+        # the payer reopens its own determination and corrects the claim it processed: same claim,
+        # same receipt date (a reopening is not a new filing), decided again without a duplicate
+        data = apply_changes(scenario.claim_data, changes if changes is not None else resolution.changes)
+        payer = _payer_for(scenario.member, payers[scenario.payer])
+        return adjudicate(Claim.from_dict(data), payer, today, codes, history=scenario.history)
     if resolution.action == APPEAL and resolution.evidence:
         data = apply_changes(scenario.claim_data, resolution.evidence)
         payer = _payer_for(scenario.member, payers[scenario.payer])
@@ -529,7 +548,10 @@ def check_scenario(scenario: Scenario, payers: Mapping[str, PayerProfile], codes
 
     The claim as first submitted must produce the expected status, CARCs (and paid amount); every
     expected cause must show up as one of its CARCs; every resubmitted correction (and any checked
-    appeal or other-payer bill) must come back paid.
+    appeal or other-payer bill) must come back paid. Billing the patient is accepted only when the
+    remittance puts an amount on the patient (group PR): CO amounts are never billed to the patient.
+    A correction must take the form the payer uses: a replacement claim (frequency 7) for a payer
+    that takes them, a reopening for one that corrects by reopening (``corrections`` in the payer file).
     """
     problems: list[str] = []
 
@@ -557,10 +579,13 @@ def check_scenario(scenario: Scenario, payers: Mapping[str, PayerProfile], codes
         elif not set(carcs) & set(first.carcs):
             problem(exp.line, f"cause '{cause}' shows up as CARC {'/'.join(carcs)}, not on this remittance")
 
+    payer = payers[scenario.payer]
     for res in scenario.resolutions:
         if res.payer and res.payer not in payers:
             problem(res.line, f"resolution: unknown payer '{res.payer}'")
             continue
+        for message in _resolution_fits(res, first, payer):
+            problem(res.line, message)
         try:
             again = run_resolution(scenario, res, payers, codes, first=first)
         except (ValueError, KeyError, TypeError) as exc:
@@ -569,6 +594,27 @@ def check_scenario(scenario: Scenario, payers: Mapping[str, PayerProfile], codes
         if again is not None and again.status != PAID:
             problem(res.line, f"{res.action}: the corrected claim should be paid, the payer answers {_describe(again)}")
     return problems
+
+
+def _resolution_fits(res: Resolution, first: Remittance, payer: PayerProfile) -> list[str]:
+    """Why a resolution cannot be right for this remittance and payer, whatever it sends back."""
+    out = []
+    if res.action == BILL_PATIENT and first.patient_responsibility <= 0:
+        denials = sorted({f"{a.group}-{a.carc}" for a in first.adjustments if a.group != PR})
+        what = f"the denial is {', '.join(denials)}" if denials else f"the claim is {first.status}"
+        out.append(f"bill-patient: the remittance puts nothing on the patient ({what}); amounts adjusted "
+                   f"under group {CO} are the provider's and are never billed to the patient")
+    frequency = next((str(c.value) for c in res.changes if c.path == "frequency_code"), ORIGINAL)
+    if res.action == RESUBMIT and frequency != ORIGINAL and payer.corrections == REOPENING:
+        out.append(f"resubmit-corrected: {payer.name} corrects processed claims by reopening "
+                   f"(corrections: {REOPENING}), not by frequency {frequency} claims; use request-reopening")
+    if res.action == REOPEN and payer.corrections != REOPENING:
+        out.append(f"request-reopening: {payer.name} takes replacement claims (corrections: {REPLACEMENT}); "
+                   "use resubmit-corrected with frequency 7")
+    if res.action == REOPEN and first.status == REJECTED:
+        out.append("request-reopening: a rejected claim was never processed, so there is nothing to reopen; "
+                   "send a new original claim")
+    return out
 
 
 def _describe(remit: Remittance) -> str:

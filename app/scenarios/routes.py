@@ -41,6 +41,7 @@ def _normalised(data: dict) -> dict:
 def _render_scenario(scenario, form, status=200, assignment=None, closed=None):
     remit = scenario_service.original_remittance(scenario)
     form.causes.choices = choices(scenario_service.cause_choices(scenario, remit))
+    form.action.choices = choices(scenario_service.action_choices(scenario))
     form.other_payer.choices = choices([("", "— choose a payer —")] + scenario_service.other_payer_choices(scenario))
     while len(form.lines) < MAX_LINES and (not form.lines.entries or form.lines.entries[-1].form.code.data):
         form.lines.append_entry()  # one blank line to add a service
@@ -66,6 +67,7 @@ def scenario(slug):
     # Choices must be set before validating (a value outside them is an error).
     remit = scenario_service.original_remittance(scenario)
     form.causes.choices = choices(scenario_service.cause_choices(scenario, remit))
+    form.action.choices = choices(scenario_service.action_choices(scenario))
     form.other_payer.choices = choices([("", "")] + scenario_service.other_payer_choices(scenario))
     if not form.token.data:
         abort(400)

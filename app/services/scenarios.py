@@ -26,8 +26,9 @@ import sqlalchemy as sa
 from app.claims import Claim, Member, PayerProfile, Remittance, adjudicate, payer_from_dict
 from app.claims.remittance import PAID, PARTIALLY_PAID, REJECTED
 from app.claims.scenarios import (
-    APPEAL, BILL_OTHER_PAYER, BILL_PATIENT, CAUSES, RESUBMIT, WRITE_OFF, Change, apply_changes,
+    APPEAL, BILL_OTHER_PAYER, BILL_PATIENT, CAUSES, NO_ACTION, REOPEN, RESUBMIT, WRITE_OFF, Change, apply_changes,
 )
+from app.claims.payer import REOPENING
 from app.extensions import db
 from app.models import ClaimPayer, ClaimScenario, ScenarioAttempt
 from app.services.attempts import store_once
@@ -38,13 +39,16 @@ WEIGHTS = {"cause": 0.4, "action": 0.3, "claim": 0.3}
 DIFFICULTY = {1: "easy", 2: "medium", 3: "hard"}
 ACTION_LABELS = {
     RESUBMIT: "Correct the claim and resubmit it",
+    REOPEN: "Ask the payer to reopen the claim and correct it",
     APPEAL: "Appeal the payer's decision",
     BILL_PATIENT: "Bill the patient",
     BILL_OTHER_PAYER: "Bill another payer",
     WRITE_OFF: "Write off the balance",
+    NO_ACTION: "Take no further action on this claim",
 }
-#: actions that send a claim built from the claim fields of the form
-CLAIM_ACTIONS = (RESUBMIT, BILL_OTHER_PAYER)
+#: actions that send a claim built from the claim fields of the form (a reopening sends the
+#: corrections the payer is asked to make to the claim it processed)
+CLAIM_ACTIONS = (RESUBMIT, REOPEN, BILL_OTHER_PAYER)
 #: how many causes a student chooses from (the expected ones hidden among distractors)
 CAUSE_CHOICES = 8
 
@@ -127,6 +131,14 @@ def cause_choices(scenario: ClaimScenario, remittance: Remittance | None = None)
     wanted = max(CAUSE_CHOICES, len(expected) + 4)
     picked = expected + (near + far)[:wanted - len(expected)]
     return sorted(((c, CAUSES[c][1]) for c in picked), key=lambda item: item[1].lower())
+
+
+def action_choices(scenario: ClaimScenario) -> list[tuple[str, str]]:
+    """What the student may do next: a reopening only where the payer corrects claims by reopening
+    (Medicare Part B, CMS Pub. 100-04 ch. 34); elsewhere a processed claim is corrected by a replacement."""
+    profile = payers().get(scenario.payer_slug)
+    reopens = profile is not None and profile.corrections == REOPENING
+    return [(a, label) for a, label in ACTION_LABELS.items() if a != REOPEN or reopens]
 
 
 def other_payer_choices(scenario: ClaimScenario) -> list[tuple[str, str]]:
@@ -289,6 +301,13 @@ def run_answer(scenario: ClaimScenario, answer: Answer, first: Remittance | None
         data = _claim_to_send(scenario, answer, today)
         return data, adjudicate(Claim.from_dict(data), scenario_payer(scenario, all_payers), today, codes,
                                 history=history)
+    if answer.action == REOPEN:
+        # the payer corrects the claim it processed: same claim and receipt date, no duplicate of itself
+        data = copy.deepcopy(answer.claim if answer.claim is not None else scenario.claim)
+        data["receipt_date"] = scenario.claim.get("receipt_date")
+        data["frequency_code"], data["original_claim_ref"] = "1", ""
+        return data, adjudicate(Claim.from_dict(data), scenario_payer(scenario, all_payers), today, codes,
+                                history=_history(scenario))
     if answer.action == BILL_OTHER_PAYER and answer.other_payer in all_payers:
         profile = all_payers[answer.other_payer]
         extra = [Member.from_dict(r["member"]) for r in scenario.resolutions
@@ -440,7 +459,7 @@ def question_view(scenario: ClaimScenario) -> dict:
     remit = original_remittance(scenario)
     return {"slug": scenario.slug, "title": scenario.title, "encounter": scenario.encounter,
             "remittance": remit.to_dict(), "causes": cause_choices(scenario, remit),
-            "actions": list(ACTION_LABELS.items())}
+            "actions": action_choices(scenario)}
 
 
 def score_question(scenario: ClaimScenario, causes, action) -> tuple[float, list[str]]:

@@ -253,6 +253,57 @@ def test_a_wrong_answer_scores_less_with_reasons(app, student):
     assert "No claim went to a payer with this action" in result
 
 
+@pytest.mark.parametrize("slug, offers_reopening", [
+    ("therapy-units-over-limit", True),       # Medicare-like: corrects by reopening
+    ("ed-visit-billed-as-office", True),
+    (KNEE, False),                            # Medicaid-like: takes replacement claims
+    ("visit-with-joint-injection-needs-25", False),   # commercial PPO: takes replacement claims
+])
+def test_reopening_is_offered_only_where_the_payer_corrects_by_reopening(app, student, slug, offers_reopening):
+    page = student.get(f"/claims/{slug}").get_data(as_text=True)
+    assert ('value="request-reopening"' in page) is offers_reopening
+    assert 'value="resubmit-corrected"' in page and 'value="no-action"' in page
+
+
+def test_a_replacement_claim_to_a_reopening_payer_is_turned_back_and_says_why(app, student):
+    slug = "therapy-units-over-limit"
+    data = answer_for(app, slug, action="resubmit-corrected", frequency_code="7",
+                      original_claim_ref="BPT-26-0201")
+    resp = submit(student, slug, data)
+    assert resp.status_code == 302
+    result = htmllib.unescape(student.get(resp.headers["Location"]).get_data(as_text=True))
+    assert "does not take replacement (7) or void (8) claims" in result and "reopen claim BPT-26-0201" in result
+    assert "<strong>100%</strong>" not in result
+
+
+def test_asking_for_a_reopening_scores_full_marks_and_is_paid(app, student):
+    slug = "therapy-units-over-limit"
+    resp = submit(student, slug, answer_for(app, slug))   # its accepted resolution: request-reopening
+    result = htmllib.unescape(student.get(resp.headers["Location"]).get_data(as_text=True))
+    assert "<strong>100%</strong>" in result and "Ask the payer to reopen the claim" in result
+
+
+def test_a_reopening_cannot_be_posted_to_a_payer_that_takes_replacements(app, student):
+    data = answer_for(app, KNEE, action="request-reopening")
+    resp = submit(student, KNEE, data)
+    assert resp.status_code == 422   # not a choice offered for this payer
+
+
+def test_the_duplicate_scenario_and_exam_item_remit_005_teach_the_same_thing(app):
+    """A CO-18 duplicate of a paid claim: no write-off, nothing beyond checking the original."""
+    import yaml
+    from app.services import scenarios as svc
+    row = scenario_row(app, "duplicate-claim-resent")
+    with app.app_context():
+        assert svc.score_action(row, "no-action")[0] == 1.0
+        assert svc.score_action(row, "write-off")[0] == 0.0
+    items = yaml.safe_load((__import__("pathlib").Path(__file__).resolve().parents[2] / "content" / "questions"
+                            / "remittance-denials.yml").read_text(encoding="utf-8"))
+    item = next(q for q in (items["questions"] if isinstance(items, dict) else items) if q["id"] == "remit-005")
+    key = item["choices"][item["answer"]]["text"].lower()
+    assert "nothing" in key and "write" not in key
+
+
 def test_half_right_causes_earn_part_of_the_cause_credit(app):
     from app.services import scenarios as svc
     row = scenario_row(app, "rejected-npi-typo-and-pointer")
@@ -402,7 +453,7 @@ def test_content_check_reports_a_scenario_that_contradicts_the_engine(app, tmp_p
 def test_content_check_cli_counts_scenarios(runner):
     result = runner.invoke(args=["content", "check"])
     assert result.exit_code == 0, result.output
-    assert "scenarios: 30" in result.output and "payers: 3" in result.output
+    assert "scenarios: 31" in result.output and "payers: 3" in result.output
 
 
 def test_cause_choices_hold_the_expected_causes_and_are_stable(app):

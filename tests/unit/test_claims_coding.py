@@ -60,13 +60,25 @@ def test_same_diagnosis_after_its_effective_date_passes_the_edit():
 
 
 def test_procedure_not_yet_valid_is_co181_and_retired_procedure_too():
-    day = {"date_of_service": "2023-12-15"}
-    c = claim(line("99213") | day, line("G2211") | day, receipt_date="2024-01-05")
-    remit = run(c, payer=NO_ROSTER, as_of=dt.date(2024, 1, 10))
+    from app.claims.codeset import MemoryCodeSet
+    from app.claims.samples import SAMPLE_CODES, SAMPLE_HEADERS
+
+    codes = MemoryCodeSet({**SAMPLE_CODES, "cpt": SAMPLE_CODES["cpt"] + ["99421"]}, SAMPLE_HEADERS)
+    day = {"date_of_service": "2019-12-30"}   # online digital visit codes took effect 2020-01-01 (CPT 2020)
+    c = claim(line("99213") | day, line("99421") | day, receipt_date="2020-01-06")
+    remit = adjudicate(c, sample_payer(members=[], fee_schedule={"99213": "90.00", "99421": "15.00"}),
+                       dt.date(2020, 1, 10), codes)
     assert denial(remit, 1) == (None, None)
     assert denial(remit, 2) == ("code-dates", "CO-181")
     assert remit.status == "partially_paid"
     assert denial(run(claim(line("99201")))) == ("code-dates", "CO-181")   # retired in 2021
+
+
+def test_g2211_is_a_valid_code_before_2024():
+    """G2211 has been in HCPCS since 2021; Medicare's 2024 start is a payment rule, not a code date."""
+    from app.claims.reference import valid_on
+
+    assert valid_on("hcpcs", "G2211", dt.date(2023, 12, 27))
 
 
 def test_modifier_not_yet_valid_is_co182():

@@ -2,7 +2,7 @@
 // use are dimmed (never hidden or disabled: everything typed is still sent and kept on errors).
 (function () {
   "use strict";
-  var CLAIM_ACTIONS = ["resubmit-corrected", "bill-other-payer"];
+  var CLAIM_ACTIONS = ["resubmit-corrected", "request-reopening", "bill-other-payer"];
 
   document.querySelectorAll("form.claim-answer").forEach(function (form) {
     form.addEventListener("submit", function () {
