@@ -217,7 +217,9 @@ def check_labels_file(path: Path, column: str = "label", source: str | None = No
     text = path.read_text(encoding="utf-8")
     problems: list[str] = []
     header: list[str] | None = None
-    for no, rec in enumerate(csv.reader(io.StringIO(text)), 1):
+    reader = csv.reader(io.StringIO(text))
+    for rec in reader:
+        no = reader.line_num  # the record's last physical line (a quoted cell may span lines)
         if not rec or not "".join(rec).strip() or rec[0].lstrip().startswith("#"):
             continue
         if header is None:
