@@ -18,6 +18,7 @@ Pure Python (``re``, ``hashlib``, ``csv``): no Flask, no database.
 """
 from __future__ import annotations
 
+import bisect
 import csv
 import hashlib
 import io
@@ -92,24 +93,30 @@ def digest(text: str) -> str:
     return hashlib.sha256(" ".join(tokens(text)).encode("utf-8")).hexdigest()
 
 
+def head_digest(text: str) -> str:
+    """Digest prefix of a label's first two tokens (where, in a text, a retired label could start)."""
+    return hashlib.sha256(" ".join(tokens(text)[:2]).encode("utf-8")).hexdigest()[:16]
+
+
 @dataclass(frozen=True)
 class Retired:
     digest: str
     n_tokens: int
     verbatim: bool      # the audit found it verbatim in an AMA descriptor
+    head: str = ""      # :func:`head_digest` of the label
 
 
 @lru_cache(maxsize=4)
 def load_retired(path: Path = RETIRED_PATH) -> dict[str, Retired]:
-    """Digests of retired labels (``<sha256> <token count> <label|verbatim>`` a line)."""
+    """Digests of retired labels (``<sha256> <token count> <label|verbatim> <head>`` a line)."""
     out: dict[str, Retired] = {}
     if not Path(path).exists():
         return out
     for raw in Path(path).read_text(encoding="utf-8").splitlines():
         if not raw.strip() or raw.startswith("#"):
             continue
-        h, n, kind = raw.split()
-        out[h] = Retired(h, int(n), kind == "verbatim")
+        h, n, kind, head = raw.split()
+        out[h] = Retired(h, int(n), kind == "verbatim", head)
     return out
 
 
@@ -148,19 +155,41 @@ class TextProblem:
 
 
 def _retired_windows(text: str) -> Iterable[tuple[int, str]]:
-    retired = load_retired()
-    wanted = {r.n_tokens for r in retired.values() if r.verbatim or r.n_tokens >= MIN_QUOTE_WORDS}
-    if not wanted:
+    quotable = [r for r in load_retired().values() if r.verbatim or r.n_tokens >= MIN_QUOTE_WORDS]
+    if not quotable:
         return
+    by_head: dict[str, dict[int, dict[str, Retired]]] = {}
+    for r in quotable:
+        by_head.setdefault(r.head, {}).setdefault(r.n_tokens, {})[r.digest] = r
     toks = [(m.start(), m.group(0)) for m in re.finditer(r"[a-z0-9]+", text.lower())]
+    words_only = [t for _, t in toks]
     for i in range(len(toks)):
-        for n in wanted:
+        head = hashlib.sha256(" ".join(words_only[i:i + 2]).encode("utf-8")).hexdigest()[:16]
+        for n, digests in by_head.get(head, {}).items():
             if i + n > len(toks):
                 continue
-            h = hashlib.sha256(" ".join(t for _, t in toks[i:i + n]).encode("utf-8")).hexdigest()
-            r = retired.get(h)
-            if r is not None and (r.verbatim or r.n_tokens >= MIN_QUOTE_WORDS):
-                yield toks[i][0], " ".join(t for _, t in toks[i:i + n])
+            joined = " ".join(words_only[i:i + n])
+            if hashlib.sha256(joined.encode("utf-8")).hexdigest() in digests:
+                yield toks[i][0], joined
+
+
+def _code_near(text: str, codes, starts, lo: int, hi: int) -> str | None:
+    """The CPT number nearest to text[lo:hi] within NEAR characters and in the same paragraph."""
+    i = bisect.bisect_left(starts, lo)
+    best = None
+    for j in (i - 2, i - 1, i, i + 1):
+        if not 0 <= j < len(codes):
+            continue
+        cs, ce, code = codes[j]
+        gap = lo - ce if ce <= lo else cs - hi if cs >= hi else 0
+        if gap > NEAR:
+            continue
+        a, b = (ce, lo) if ce <= lo else (hi, cs)
+        if gap and "\n\n" in text[a:b]:
+            continue  # a blank line between: another paragraph
+        if best is None or gap < best[0]:
+            best = (gap, code)
+    return best[1] if best else None
 
 
 def text_problems(text: str, cpt_codes: Iterable[str] | None = None) -> list[TextProblem]:
@@ -174,28 +203,19 @@ def text_problems(text: str, cpt_codes: Iterable[str] | None = None) -> list[Tex
     """
     text = text or ""
     known = None if cpt_codes is None else set(cpt_codes)
-    shapes = [s for s in load_shapes() if s.scope == "text"]
+    codes = [(m.start(), m.end(), m.group(1)) for m in _CODE_RE.finditer(text)
+             if known is None or m.group(1) in known]
     out: list[TextProblem] = []
-    seen: set[tuple[int, str]] = set()
-    for cm in _CODE_RE.finditer(text):
-        code = cm.group(1)
-        if known is not None and code not in known:
-            continue
-        lo, hi = max(0, cm.start() - NEAR), min(len(text), cm.end() + NEAR)
-        # stay in the code's paragraph (a blank line ends it)
-        before = text.rfind("\n\n", lo, cm.start())
-        after = text.find("\n\n", cm.end(), hi)
-        lo = before + 2 if before >= 0 else lo
-        hi = after if after >= 0 else hi
-        window = text[lo:hi]
-        for s in shapes:
-            for m in s.pattern.finditer(window):
-                key = (lo + m.start(), s.source)
-                if key in seen:
-                    continue
-                seen.add(key)
-                out.append(TextProblem(lo + m.start(), f"descriptor shape {' '.join(m.group(0).split())!r} next to "
-                                                       f"CPT {code} ({s.why or s.source})"))
+    if codes:
+        starts = [c[0] for c in codes]
+        for s in load_shapes():
+            if s.scope != "text":
+                continue
+            for m in s.pattern.finditer(text):
+                code = _code_near(text, codes, starts, m.start(), m.end())
+                if code is not None:
+                    out.append(TextProblem(m.start(), f"descriptor shape {' '.join(m.group(0).split())!r} next to "
+                                                      f"CPT {code} ({s.why or s.source})"))
     for offset, quoted in _retired_windows(text):
         out.append(TextProblem(offset, f"quotes a retired CPT label ({quoted!r}): it copied or followed AMA "
                                        "wording; say it in plain clinical words"))

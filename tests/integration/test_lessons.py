@@ -146,7 +146,7 @@ def test_content_check_flags_cpt_descriptor_wording(app, runner, content_copy):
     finally:
         app.config["CONTENT_DIR"] = str(ROOT / "content")
     assert result.exit_code == 1
-    assert f"{path}:{line}: descriptor shape 'first 20 sq cm' next to CPT 11042" in result.output
+    assert f"{path}:{line}: descriptor shape 'first 20 sq cm' next to CPT 1104" in result.output
     assert "each additional" in result.output
 
 

@@ -178,6 +178,7 @@ def test_text_check_catches_a_pasted_descriptor(text, fragment):
     "Two injected vaccines: 90471 for one and the add-on 90472 for the second.",
     # a shape far from any code, or next to a number that is not a CPT code in our file
     "Each additional dependent changes the deductible. The plan ID is 12345.",
+    "Report 11042 once for the session.\n\nIn another topic, each additional dependent raises the premium.",
 ])
 def test_text_check_leaves_plain_teaching_alone(text):
     assert w.text_problems(text, CODES) == []
