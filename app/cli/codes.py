@@ -16,21 +16,24 @@ def _is_stale(db_path: Path) -> bool:
         return True
     built = db_path.stat().st_mtime
     return any(p.stat().st_mtime > built for p in CODES_SOURCE_DIR.rglob("*") if p.is_file()
-               and p.suffix in {".py", ".csv", ".yml", ".yaml", ".tsv"})
+               and p.suffix in {".py", ".csv", ".yml", ".yaml", ".tsv", ".txt", ".sha256"})
 
 
 @codes_cli.command("build")
 @click.option("--if-stale", is_flag=True, help="Only build when the file is missing or older than its sources.")
 def build(if_stale):
     """Build the code-set database (ICD-10-CM, HCPCS, CPT numbers, modifiers, POS)."""
-    from app.codes.build import build_codes_db
+    from app.codes.build import CptWordingError, build_codes_db
 
     db_path = Path(current_app.config["CODESET_PATH"])
     if if_stale and not _is_stale(db_path):
         click.echo(f"code sets up to date: {db_path}")
         return
     start = time.perf_counter()
-    counts = build_codes_db(db_path)
+    try:
+        counts = build_codes_db(db_path)
+    except CptWordingError as exc:
+        raise click.ClickException(str(exc)) from None
     click.echo(f"built {db_path} in {time.perf_counter() - start:.1f} s: "
                + ", ".join(f"{k} {v}" for k, v in counts.items()))
 

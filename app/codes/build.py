@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from ._schema import SCHEMA_VERSION
+from .cpt_wording import CptWordingError, check_label_files
 from .model import CPT, HCPCS, ICD10CM, MODIFIER, POS
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -260,7 +261,8 @@ def read_data_csv(path: Path) -> list[dict[str, str]]:
     return [{k.strip(): (v or "").strip() for k, v in r.items() if k} for r in rows]
 
 
-def _curated_rows() -> Iterator[tuple[dict, str]]:
+def _curated_rows(data_dir: Path | None = None) -> Iterator[tuple[dict, str]]:
+    data_dir = Path(data_dir or DATA_DIR)
     sort = 0
 
     def row(system, code, description, detail="", own=False, release="", kind="code"):
@@ -273,15 +275,15 @@ def _curated_rows() -> Iterator[tuple[dict, str]]:
             "notes": None, "seventh_owner": None, "excludes1_refs": None,
         }
 
-    for r in read_data_csv(DATA_DIR / "hcpcs_2026.csv"):
+    for r in read_data_csv(data_dir / "hcpcs_2026.csv"):
         yield row(HCPCS, r["code"], r["long_description"], release=HCPCS_RELEASE), r.get("category", "")
-    for r in read_data_csv(DATA_DIR / "modifiers_2026.csv"):
+    for r in read_data_csv(data_dir / "modifiers_2026.csv"):
         cpt = r["source"].lower() == "cpt"
         yield row(MODIFIER, r["code"], r["description"], own=cpt,
                   release=CPT_MODIFIER_RELEASE if cpt else HCPCS_MODIFIER_RELEASE), ""
-    for r in read_data_csv(DATA_DIR / "pos_2026.csv"):
+    for r in read_data_csv(data_dir / "pos_2026.csv"):
         yield row(POS, r["code"], r["name"], r["description"], release=POS_RELEASE), ""
-    for r in read_data_csv(DATA_DIR / "cpt_2026_labels.csv"):
+    for r in read_data_csv(data_dir / "cpt_2026_labels.csv"):
         yield row(CPT, r["code"], r["label"], own=True, release=CPT_RELEASE), r.get("section", "")
 
 
@@ -312,7 +314,21 @@ def _insert(conn: sqlite3.Connection, rows: Iterable[tuple[dict, str]], counts: 
                     [(r, d, sy) for r, d, _, sy in fts])
 
 
-def build_codes_db(path: str | Path = DEFAULT_DB_PATH, cpt_descriptors: str | Path | None = None) -> dict:
+def check_cpt_wording(data_dir: str | Path | None = None) -> None:
+    """Refuse labels that break the CPT wording rule (:mod:`app.codes.cpt_wording`).
+
+    Our CPT labels and the CPT rows of the modifier file are checked; a :class:`CptWordingError`
+    names every file, line and problem. A licensed import (:func:`import_cpt_descriptors`) is
+    exempt: it carries the AMA's own descriptors under the institution's licence.
+    """
+    problems = check_label_files(Path(data_dir or DATA_DIR))
+    if problems:
+        raise CptWordingError("CPT labels break the wording rule (at most six words of our own, no "
+                              "descriptor phrase shapes; see docs/authoring.md):\n  " + "\n  ".join(problems))
+
+
+def build_codes_db(path: str | Path = DEFAULT_DB_PATH, cpt_descriptors: str | Path | None = None,
+                   data_dir: str | Path | None = None) -> dict:
     """Build the code-set database at ``path`` atomically; return counts per system.
 
     The file is written to a temporary file in the same directory and moved into place with
@@ -322,8 +338,12 @@ def build_codes_db(path: str | Path = DEFAULT_DB_PATH, cpt_descriptors: str | Pa
     ``cpt_descriptors``: an institution's licensed CPT descriptor file (see
     :func:`import_cpt_descriptors`), applied before the file is moved into place -- a rebuild
     otherwise brings back our own CPT labels.
+
+    ``data_dir``: the curated CSV files (default ``app/codes/data``). Their CPT labels are held to the
+    wording rule first (:func:`check_cpt_wording`); nothing is written when one breaks it.
     """
     t0 = time.perf_counter()
+    check_cpt_wording(data_dir)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
@@ -344,7 +364,7 @@ def build_codes_db(path: str | Path = DEFAULT_DB_PATH, cpt_descriptors: str | Pa
 
             _insert(conn, icd(), counts)
             conn.executemany("INSERT INTO seventh VALUES (?, ?, ?, ?)", sevenths)
-            _insert(conn, _curated_rows(), counts)
+            _insert(conn, _curated_rows(data_dir), counts)
             meta = {
                 "schema_version": SCHEMA_VERSION,
                 "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -464,7 +484,11 @@ def import_cpt_descriptors(db_path: str | Path, csv_path: str | Path) -> int:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     path = Path(argv[0]) if argv else Path(os.environ.get("CODESET_PATH") or DEFAULT_DB_PATH)
-    counts = build_codes_db(path)
+    try:
+        counts = build_codes_db(path)
+    except CptWordingError as exc:
+        print(exc, file=sys.stderr)
+        return 1
     print(f"built {path}")
     for system, c in counts.items():
         print(f"  {system}: {c}")

@@ -14,6 +14,7 @@ from typing import Any, Iterable
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from app.codes.cpt_wording import label_problems
 from app.content.errors import ContentError
 
 SETTINGS = ("outpatient", "inpatient", "ed")
@@ -275,6 +276,10 @@ def _procedure(r: _Reader, node: Node, n: int) -> KeyLine:
         if words > MAX_LABEL_WORDS:
             raise r.err(lnode, f"{what}: label has {words} words; at most {MAX_LABEL_WORDS} "
                                "(our own short wording, never a CPT descriptor)")
+        if CPT_RE.match(code):
+            problems = label_problems(label)  # the CPT wording rule (app/codes/cpt_wording.py)
+            if problems:
+                raise r.err(lnode, f"{what}: label breaks the CPT wording rule: {'; '.join(problems)}")
     modifiers, modifier_lines = [], []
     if "modifiers" in fields:
         for mnode in r.sequence(fields["modifiers"][1], f"{what}: modifiers"):

@@ -18,6 +18,7 @@ from app.content import ContentError, fy_codes
 from app.content.cases import Case, check_case_codes, load_case
 from app.content.lessons import LessonContent, load_lesson_content
 from app.content.markdown import render_markdown
+from app.content.wording import check_cpt_wording
 from app.extensions import db
 from app.models import ClaimPayer, ClaimScenario, CodingCase, Lesson, Track
 from app.services.codes import CodeSetMissing, codeset
@@ -124,8 +125,9 @@ def load_all(base: Path) -> LoadedContent:
     from app.services.exam_content import load_exams_checked
     exams, exam_errors = load_exams_checked(base)  # content/questions/ and content/exams.yml
     fy_errors = deleted_code_errors(cases, scenarios, exams)
-    return LoadedContent(lessons, cases, errors + case_errors + scenario_errors + quiz_errors + exam_errors + fy_errors,
-                         payers, scenarios, quizzes, exams)
+    wording_errors = check_cpt_wording(base)  # CPT descriptor shapes and retired labels in any text
+    return LoadedContent(lessons, cases, errors + case_errors + scenario_errors + quiz_errors + exam_errors
+                         + fy_errors + wording_errors, payers, scenarios, quizzes, exams)
 
 
 def deleted_code_errors(cases, scenarios, exams) -> list[ContentError]:

@@ -134,6 +134,22 @@ def test_content_check_names_file_line_and_problem(app, runner, content_copy, mu
         assert f"{path}:{expected_line}:" in result.output
 
 
+def test_content_check_flags_cpt_descriptor_wording(app, runner, content_copy):
+    # the CPT wording rule (app/codes/cpt_wording.py): a descriptor shape next to a CPT number
+    path = _first_lesson_file(content_copy)
+    text = path.read_text()
+    path.write_text(text + "\nReport 11042 for the first 20 sq cm and 11045 for each additional 20 sq cm.\n")
+    line = len(text.splitlines()) + 2
+    app.config["CONTENT_DIR"] = str(content_copy)
+    try:
+        result = runner.invoke(args=["content", "check"])
+    finally:
+        app.config["CONTENT_DIR"] = str(ROOT / "content")
+    assert result.exit_code == 1
+    assert f"{path}:{line}: descriptor shape 'first 20 sq cm' next to CPT 1104" in result.output
+    assert "each additional" in result.output
+
+
 def test_broken_file_imports_nothing(app, runner, content_copy):
     from app.extensions import db
     from app.models import Lesson

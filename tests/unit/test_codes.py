@@ -355,7 +355,7 @@ def test_place_of_service(codeset):
 
 def test_cpt_numbers_with_own_labels(codeset):
     c = codeset.get(CPT, "99214 ")
-    assert c.description == "established-patient office visit, level 4"
+    assert c.description == "office visit, established patient, level 4"
     assert c.own_wording is True and "no AMA descriptors" in c.release
     for code in ("99202", "99215", "99285", "99397", "10060", "11042", "12001", "17000", "20610",
                  "27447", "29881", "36415", "45378", "59400", "66984", "70450", "71046", "73630",
@@ -376,11 +376,24 @@ def test_curated_files_state_source_and_year(name):
 
 
 def test_cpt_labels_are_short_own_wording():
-    # a guard against pasting AMA descriptors: labels are a few words, no "(eg," or ";" clauses
+    # a guard against pasting AMA descriptors; the full rule is tests/unit/test_cpt_wording.py
     for r in read_data_csv(DATA_DIR / "cpt_2026_labels.csv"):
         label = r["label"]
-        assert len(label) <= 100, r
+        assert len(label.split()) <= 6, r
         assert "(eg," not in label and ";" not in label, r
+
+
+def test_licensed_import_is_exempt_from_the_wording_rule(db_copy, tmp_path):
+    # an institution's licensed descriptors are the AMA's own text: no word limit, no shape check
+    f = tmp_path / "cpt.csv"
+    long = "LICENSED descriptor text, first 20 sq cm or less, with or without imaging, each additional unit"
+    f.write_text(f"code,descriptor\n11042,{long!r}\n".replace("'", '"'), encoding="utf-8")
+    assert import_cpt_descriptors(db_copy, f) == 1
+    cs = SqliteCodeSet(db_copy)
+    try:
+        assert cs.get(CPT, "11042").description == long
+    finally:
+        cs.close()
 
 
 # --------------------------------------------------------------------------------------------

@@ -140,6 +140,13 @@ BAD = [
     ('    - code: "99214"', '    - code: "9921"', 21, "not a CPT number"),
     ("      label: established-patient office visit, moderate",
      "      label: a visit to the office for an established patient", 22, "label has 9 words"),
+    # the CPT wording rule (app/codes/cpt_wording.py) on a CPT code's label
+    ("      label: established-patient office visit, moderate",
+     "      label: lesion excision, trunk, arms or legs", 22, "label breaks the CPT wording rule"),
+    ("      label: established-patient office visit, moderate",
+     "      label: critical care, first 30-74 minutes", 22, "descriptor shape"),
+    ("      label: established-patient office visit, moderate",
+     "      label: psychiatric diagnostic evaluation", 22, "retired label"),
     ('      modifiers: ["25"]', "      modifiers: [25]", 23, "must be a string (quote it)"),
     ('      modifiers: ["25"]', '      modifiers: ["255"]', 23, "must be 2 letters or digits"),
     ('      modifiers: ["25"]', '      modifiers: "25"', 23, "modifiers must be a list"),
