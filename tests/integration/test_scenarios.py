@@ -130,7 +130,12 @@ def test_scenario_page_shows_encounter_cms1500_and_era(app, student):
 def test_rejection_is_shown_as_a_front_end_rejection_not_a_denial(app, student):
     page = student.get("/claims/rejected-npi-typo-and-pointer").get_data(as_text=True)
     assert "front-end rejection" in page and "not a denial" in page
-    assert "MA130" in page and "unprocessable claim" in page
+    # an acknowledgment (277CA style): category, status code and box, in our words; no CARC, no 835
+    assert "Claim acknowledgment (277CA)" in page
+    assert "<strong>A7</strong>" in page and "information is invalid" in page
+    assert "<strong>562</strong>" in page and "National Provider Identifier" in page and "billing provider" in page
+    assert "<strong>477</strong>" in page and "diagnosis code pointer" in page
+    assert "CARC 16" not in page and "MA130" not in page
     assert "Adjustments (group-CARC, RARC)" not in page
 
 
@@ -402,7 +407,7 @@ def test_content_check_reports_a_scenario_that_contradicts_the_engine(app, tmp_p
 def test_content_check_cli_counts_scenarios(runner):
     result = runner.invoke(args=["content", "check"])
     assert result.exit_code == 0, result.output
-    assert "scenarios: 30" in result.output and "payers: 3" in result.output
+    assert "scenarios: 31" in result.output and "payers: 3" in result.output
 
 
 def test_cause_choices_hold_the_expected_causes_and_are_stable(app):
