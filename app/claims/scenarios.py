@@ -135,13 +135,9 @@ REJECTION_CAUSES: dict[str, tuple[str, ...]] = {
 }
 
 
-def answer_codes(answer: Remittance | Acknowledgment | Mapping) -> tuple[str, ...]:
+def answer_codes(answer: Remittance | Acknowledgment) -> tuple[str, ...]:
     """The codes a payer's answer gives its reasons in: claim status codes on an acknowledgment,
-    CARCs on a remittance (object or its ``to_dict()``)."""
-    if isinstance(answer, Mapping):
-        if answer.get("status") == REJECTED:
-            return tuple(answer.get("status_codes") or ())
-        return tuple(dict.fromkeys(a["carc"] for x in answer.get("lines") or () for a in x["adjustments"]))
+    CARCs on a remittance."""
     return answer.status_codes if answer.status == REJECTED else answer.carcs
 
 

@@ -370,6 +370,17 @@ def test_claim_lab_runs_a_claim_and_shows_carcs(app, student):
     assert "CO-45" in text and "era-paid" in text and "PR-1" in text  # deductible not met yet
 
 
+def test_claim_lab_shows_a_rejection_as_an_acknowledgment(app, student):
+    resp = student.post("/claims/lab?payer=commercial-ppo", lab_claim(**{"diagnoses-0": "M17.1"}),
+                        token_from="/claims/lab")
+    page = htmllib.unescape(resp.get_data(as_text=True))
+    assert resp.status_code == 200
+    assert "Claim acknowledgment (277CA)" in page and "front-end rejection" in page
+    assert "<strong>254</strong>" in page and "first-listed" in page and "<strong>A7</strong>" in page
+    assert "needs needs" not in page and "it needs" in page   # the header message, said once
+    assert "CARC 16" not in page and "Totals" not in page
+
+
 def test_claim_lab_errors_sit_beside_the_fields(app, student):
     resp = student.post("/claims/lab?payer=commercial-ppo",
                         lab_claim(member="", **{"diagnoses-0": "", "lines-0-units": "0", "lines-0-charge": "abc"}),
