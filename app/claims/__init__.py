@@ -2,11 +2,11 @@
 from app.claims.engine import adjudicate
 from app.claims.model import Claim, Coverage, Patient, Provider, ServiceLine
 from app.claims.payer import Member, PairEdit, PayerProfile, load_payer, load_payers, payer_from_dict
-from app.claims.remittance import Adjustment, EditMessage, LineRemit, Remittance
+from app.claims.remittance import Acknowledgment, Adjustment, LineRemit, Remittance, StatusError
 from app.claims.rules import REGISTRY, rules
 
 __all__ = [
-    "REGISTRY", "Adjustment", "Claim", "Coverage", "EditMessage", "LineRemit", "Member", "PairEdit",
-    "Patient", "PayerProfile", "Provider", "Remittance", "ServiceLine", "adjudicate", "load_payer",
+    "REGISTRY", "Acknowledgment", "Adjustment", "Claim", "Coverage", "LineRemit", "Member", "PairEdit",
+    "Patient", "PayerProfile", "Provider", "Remittance", "ServiceLine", "StatusError", "adjudicate", "load_payer",
     "load_payers", "payer_from_dict", "rules",
 ]

@@ -3,21 +3,17 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import replace
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any, Iterable, Mapping
 
-from app.claims.model import CENT, VOID, Claim, ServiceLine, parse_date
-from app.claims.payer import PayerProfile, payer_from_dict
+from app.claims.model import VOID, Claim, ServiceLine, parse_date
+from app.claims.payer import BILATERAL, COMPONENT_MODIFIERS, PayerProfile, cents, payer_from_dict
 from app.claims.remittance import (
-    CO, DENIED, OA, PAID, PARTIALLY_PAID, PR, REJECTED, ZERO, Adjustment, LineRemit, Remittance,
+    CO, DENIED, OA, PAID, PARTIALLY_PAID, PR, ZERO, Acknowledgment, Adjustment, LineRemit, Remittance,
 )
 from app.claims.rules import CLAIM, FRONT_END, LINE, Context, Denial, rules
 
 HUNDRED = Decimal(100)
-
-
-def cents(x: Decimal) -> Decimal:
-    return x.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 def _usd(x: Decimal) -> str:
@@ -25,8 +21,10 @@ def _usd(x: Decimal) -> str:
 
 
 def adjudicate(claim: Claim, payer: PayerProfile, as_of: dt.date, codes: Any = None,
-               history: Iterable = ()) -> Remittance:
-    """Adjudicate ``claim`` as ``payer`` would on ``as_of`` and return its remittance.
+               history: Iterable = ()) -> Remittance | Acknowledgment:
+    """Adjudicate ``claim`` as ``payer`` would on ``as_of`` and return its answer: an
+    :class:`Acknowledgment` (277CA style, status ``rejected``) when a front-end edit stops the
+    claim, else a balanced :class:`Remittance` (835).
 
     ``claim`` and ``payer`` may also be given as plain data (``Claim.from_dict`` and
     ``payer_from_dict`` shapes), ``as_of`` as an ISO date string.
@@ -50,11 +48,11 @@ def adjudicate(claim: Claim, payer: PayerProfile, as_of: dt.date, codes: Any = N
     # 1. front-end edits: collect every problem, so the biller fixes them all in one pass
     messages = [m for rule in rules(FRONT_END) for m in rule.check(ctx)]
     if messages:
-        return Remittance(
-            status=REJECTED, claim_id=claim.claim_id, total_charge=claim.total_charge,
-            rejections=tuple(messages),
-            explanations=("Rejected before adjudication: the payer never received this claim, so it has no "
-                          "appeal rights. Fix every listed item and send the claim again.",),
+        return Acknowledgment(
+            claim_id=claim.claim_id, total_charge=claim.total_charge, errors=tuple(messages),
+            explanations=("Rejected before adjudication: the claim never entered the payer's system, so "
+                          "there is no remittance and nothing to appeal. Fix every listed field and send "
+                          "the claim again as a new claim.",),
         )
 
     if claim.frequency_code == VOID:
@@ -86,16 +84,18 @@ def adjudicate(claim: Claim, payer: PayerProfile, as_of: dt.date, codes: Any = N
 
 
 def _claim_denied(ctx: Context, rule_id: str, denial: Denial) -> Remittance:
+    """A whole-claim denial (CO-31, CO-22, CO-16 with MA04 ...), posted as a payer's 835 posts it:
+    each line carries the group, CARC and RARCs for its own charge, so every line balances."""
     claim = ctx.claim
     lines = tuple(
         LineRemit(line_number=n, code=x.code, modifiers=x.modifiers, units=x.units, charge=x.charge,
-                  allowed=ZERO, paid=ZERO, denied_by=rule_id, explanations=("Denied with the whole claim.",))
+                  allowed=ZERO, paid=ZERO, denied_by=rule_id,
+                  adjustments=(Adjustment(denial.group, denial.carc, x.charge, denial.rarc),),
+                  explanations=(f"Denied with the whole claim ({denial.group}-{denial.carc}).",))
         for n, x in enumerate(claim.lines, 1)
     )
-    adj = Adjustment(denial.group, denial.carc, claim.total_charge, denial.rarc)
     return Remittance(status=DENIED, claim_id=claim.claim_id, total_charge=claim.total_charge, lines=lines,
-                      claim_adjustments=(adj,),
-                      explanations=(f"Claim denied ({adj.group}-{adj.carc}): {denial.message}",))
+                      explanations=(f"Claim denied ({denial.group}-{denial.carc}): {denial.message}",))
 
 
 def _denied_line(n: int, line: ServiceLine, rule_id: str, d: Denial) -> LineRemit:
@@ -107,7 +107,10 @@ def _denied_line(n: int, line: ServiceLine, rule_id: str, d: Denial) -> LineRemi
 
 
 def _reduction_percents(ctx: Context, fees: dict[int, Decimal]) -> dict[int, Decimal]:
-    """Multiple-procedure rank percent per line: highest-priced surgery first, per date of service."""
+    """Multiple-procedure rank percent per line: on each date of service, the payer's surgery lines
+    (not exempt, not denied) ranked by their fee-schedule amount (after units, component and
+    bilateral pricing), highest first, ties in line order; rank 1 pays the first percent, rank 2
+    the second, and every later rank the last one. A date with one such line is not reduced."""
     payer = ctx.payer
     out: dict[int, Decimal] = {}
     if not payer.mpr_percents:
@@ -126,12 +129,12 @@ def _reduction_percents(ctx: Context, fees: dict[int, Decimal]) -> dict[int, Dec
 
 def _price(ctx: Context) -> tuple[LineRemit, ...]:
     claim, payer = ctx.claim, ctx.payer
-    # full fee-schedule amount (all units) for each standing line
+    # full fee-schedule amount (all units, component and bilateral pricing) for each standing line
     fees: dict[int, Decimal] = {}
     for i, line in ctx.live():
-        unit_fee = payer.fee(line.code, line.modifiers)
-        if unit_fee is not None:
-            fees[i] = cents(unit_fee * line.units)
+        amount = payer.line_fee(line)
+        if amount is not None:
+            fees[i] = amount
         else:  # the non-covered rule let it through, so the payer prices unlisted codes from the charge
             fees[i] = cents(line.charge * payer.unlisted_percent_of_charge / HUNDRED)
     percents = _reduction_percents(ctx, fees)
@@ -154,6 +157,7 @@ def _price(ctx: Context) -> tuple[LineRemit, ...]:
         allowed = base
         if i in percents and percents[i] != HUNDRED:
             allowed = min(line.charge, cents(full * percents[i] / HUNDRED))
+        notes.extend(_pricing_notes(payer, line))
         if line.charge > base:
             adjs.append(Adjustment(CO, "45", line.charge - base))
             notes.append(f"Allowed {_usd(base)} of the {_usd(line.charge)} charge (fee schedule); "
@@ -208,6 +212,23 @@ def _price(ctx: Context) -> tuple[LineRemit, ...]:
                              charge=line.charge, allowed=allowed, paid=paid, adjustments=tuple(adjs),
                              explanations=tuple(notes)))
     return tuple(out)
+
+
+def _pricing_notes(payer: PayerProfile, line: ServiceLine) -> list[str]:
+    """Say how a component or bilateral line was priced, in the words of the fee schedule."""
+    notes = []
+    for m in line.modifiers:
+        if m in COMPONENT_MODIFIERS and payer.fee(line.code, (m,)) is not None:
+            what = "Professional component (-26)" if m == "26" else "Technical component (-TC)"
+            if f"{line.code}-{m}" in payer.fee_schedule:
+                notes.append(f"{what}: priced from the payer's component fee for {line.code}.")
+            else:
+                share = payer.professional_percent if m == "26" else HUNDRED - payer.professional_percent
+                notes.append(f"{what}: {share:.0f}% of the global fee for {line.code}.")
+            break
+    if BILATERAL in line.modifiers:
+        notes.append(f"Bilateral (-50): {payer.bilateral_percent:.0f}% of one side's fee.")
+    return notes
 
 
 def _with_summary(remit: Remittance) -> Remittance:

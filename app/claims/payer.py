@@ -4,12 +4,12 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field, replace
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any, Mapping
 
 from app.claims.codelists import EMPTY, SURGERY_CODES, CodeList
-from app.claims.model import money, normalize_code, parse_date
+from app.claims.model import CENT, ServiceLine, money, normalize_code, parse_date
 
 #: Distinct-procedure modifiers that can bypass a pair edit with modifier indicator 1.
 DISTINCT_MODIFIERS = frozenset({"59", "XE", "XS", "XP", "XU"})
@@ -18,6 +18,17 @@ EM_BYPASS_MODIFIERS = frozenset({"25", "57"})
 #: How a payer corrects a processed claim (see ``PayerProfile.corrections``).
 REPLACEMENT, REOPENING = "replacement", "reopening"
 CORRECTION_MODES = (REPLACEMENT, REOPENING)
+
+#: Component modifiers: professional component (26) and technical component (TC).
+COMPONENT_MODIFIERS = ("26", "TC")
+#: Bilateral procedure modifier.
+BILATERAL = "50"
+HUNDRED = Decimal(100)
+
+
+def cents(x: Decimal) -> Decimal:
+    """Round to the cent, half up: the one rounding rule of pricing (see PayerProfile.line_fee)."""
+    return x.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 @dataclass(frozen=True)
@@ -208,6 +219,12 @@ class PayerProfile:
     #: commercial plans and Medicaid take) or "reopening" (Medicare Part B: the contractor reopens
     #: its own determination, CMS Pub. 100-04 ch. 34; frequency 7/8 claims are not taken)
     corrections: str = REPLACEMENT
+    #: professional component (-26) share of the global fee, in percent; the technical component
+    #: (-TC) gets the rest. Used when the fee schedule has no ``code-26`` / ``code-TC`` entry;
+    #: None: the payer has no split, so a component without its own fee has no price (CO-96)
+    professional_percent: Decimal | None = None
+    #: what a bilateral procedure (-50) pays, in percent of one side's fee (150 unless the payer says)
+    bilateral_percent: Decimal = Decimal("150")
     members: Mapping[str, Member] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -229,13 +246,42 @@ class PayerProfile:
         return self._pairs.get((a, b))  # type: ignore[attr-defined]
 
     def fee(self, code: str, modifiers: tuple[str, ...] = ()) -> Decimal | None:
-        """Fee-schedule amount for one unit; a ``code-26`` / ``code-TC`` entry prices that component."""
+        """Fee-schedule amount for one unit, None when the payer has no price for it.
+
+        With -26 or -TC the line is one component: a ``code-26`` / ``code-TC`` entry of the fee
+        schedule prices it; else the global fee × ``professional_percent`` (-26) or × the rest
+        (-TC), rounded half up to the cent like any published fee; with neither, no price.
+        """
         for m in modifiers:
-            if m in ("26", "TC"):
+            if m in COMPONENT_MODIFIERS:
                 amount = self.fee_schedule.get(f"{code}-{m}")
                 if amount is not None:
                     return amount
+                whole = self.fee_schedule.get(code)
+                if whole is None or self.professional_percent is None:
+                    return None
+                share = self.professional_percent if m == "26" else HUNDRED - self.professional_percent
+                return cents(whole * share / HUNDRED)
         return self.fee_schedule.get(code)
+
+    def line_fee(self, line: ServiceLine) -> Decimal | None:
+        """The fee-schedule amount for a whole line, before any multiple-procedure reduction.
+
+        unit fee (component-priced for -26/-TC) × units × ``bilateral_percent`` / 100 when the
+        line carries -50, rounded once, half up, to the cent. None when the code has no price.
+
+        Rounding rule of the engine: amounts are Decimal throughout and rounded ROUND_HALF_UP to
+        the cent at three points only — a component fee derived from a percent split, this line
+        amount, and the reduced allowed amount (line amount × rank percent). Coinsurance is
+        rounded the same way; the paid amount is a subtraction, so every line balances exactly.
+        """
+        unit = self.fee(line.code, line.modifiers)
+        if unit is None:
+            return None
+        amount = unit * line.units
+        if BILATERAL in line.modifiers:
+            amount = amount * self.bilateral_percent / HUNDRED
+        return cents(amount)
 
     def with_members(self, *members: Member) -> "PayerProfile":
         """This profile with extra (or replaced) eligibility records, e.g. a scenario's member."""
@@ -299,6 +345,15 @@ def payer_from_dict(d: Mapping, slug: str = "") -> PayerProfile:
     if not isinstance(copay, Mapping):
         copay = {"amount": copay}
     mpr = d.get("multiple_procedure_reduction") or {}
+    components = d.get("components") or {}
+    if not isinstance(components, Mapping):
+        raise ValueError("components must be a mapping with professional_percent")
+    split = components.get("professional_percent")
+    if split is not None and not Decimal(0) <= Decimal(str(split)) <= HUNDRED:
+        raise ValueError(f"components.professional_percent must be 0 to 100, not {split!r}")
+    bilateral = Decimal(str(d.get("bilateral_percent", 150)))
+    if bilateral <= 0:
+        raise ValueError(f"bilateral_percent must be above 0, not {bilateral}")
     necessity = d.get("medical_necessity") or {}
     return PayerProfile(
         slug=str(d.get("slug") or slug),
@@ -351,6 +406,8 @@ def payer_from_dict(d: Mapping, slug: str = "") -> PayerProfile:
         mpr_exempt=_codes(mpr.get("exempt")),
         separately_payable_from=_dated_codes(d.get("separately_payable_from")),
         corrections=str(d.get("corrections") or REPLACEMENT),
+        professional_percent=None if split is None else Decimal(str(split)),
+        bilateral_percent=bilateral,
         members={m.member_id: m for m in (Member.from_dict(x) for x in d.get("members") or ())},
     )
 

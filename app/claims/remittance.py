@@ -1,4 +1,10 @@
-"""The payer's answer (835 ERA / EOB): adjustments with group, CARC and RARC, amounts, explanations."""
+"""The payer's answer: an acknowledgment (277CA) for a claim rejected before adjudication, or a
+remittance (835 ERA / EOB) with group, CARC and RARC adjustments for an adjudicated claim.
+
+An 835 balances at every level: each service line's charge equals its paid amount plus its own
+adjustments, so a claim denied as a whole carries its adjustment on every line (each for that
+line's charge), and the claim's totals are the sums of its lines.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -84,20 +90,95 @@ class Adjustment:
         return {"group": self.group, "carc": self.carc, "rarc": list(self.rarc), "amount": str(self.amount)}
 
 
+#: X12 claim status category codes (external code list 507) a rejection uses, in our own words.
+#: Source: X12 code list 507 "Claim Status Category Codes" (x12.org); A3, A6 and A7 are the
+#: acknowledgment categories for a claim returned before it entered the payer's adjudication system.
+CATEGORY_TEXT = {
+    "A3": "returned as unprocessable: rejected before adjudication",
+    "A6": "rejected: information is missing (the status codes say which)",
+    "A7": "rejected: information is invalid (the status codes say which)",
+}
+#: X12 claim status codes (external code list 508) naming the field in error, in our own words.
+#: Source: X12 code list 508 "Claim Status Codes" (Washington Publishing Company list, 5010).
+STATUS_CODE_TEXT = {
+    "125": "the entity's name",
+    "128": "the entity's tax ID",
+    "157": "the entity's sex",
+    "158": "the entity's birth date",
+    "164": "the entity's contract or member number",
+    "187": "the date(s) of service",
+    "247": "the service line information",
+    "249": "the place of service",
+    "254": "the principal (first-listed) diagnosis code",
+    "255": "a diagnosis code",
+    "453": "the procedure code modifier(s)",
+    "454": "the procedure code",
+    "464": "the payer's claim control number of the original claim",
+    "476": "the units of service",
+    "477": "the diagnosis code pointer",
+    "535": "the claim frequency code",
+    "562": "the entity's National Provider Identifier (NPI)",
+    "583": "the line item charge amount",
+}
+#: X12 entity identifier codes used with the status codes above.
+ENTITY_TEXT = {"IL": "insured (subscriber)", "QC": "patient", "85": "billing provider",
+               "82": "rendering provider", "DN": "referring provider"}
+
+
 @dataclass(frozen=True)
-class EditMessage:
-    """A front-end (clearinghouse) edit that stopped the claim, naming the CMS-1500 box to fix."""
+class StatusError:
+    """One claim status on a 277CA-style rejection: category, status code, entity, and the
+    CMS-1500 box to fix (``box``), with a plain message."""
 
     rule: str
+    category: str
+    status_code: str
     box: str
     message: str
-    carc: str = "16"
-    rarc: tuple[str, ...] = ("MA130",)
+    entity: str = ""
     line_number: int | None = None
 
     def to_dict(self) -> dict:
-        return {"rule": self.rule, "box": self.box, "message": self.message, "carc": self.carc,
-                "rarc": list(self.rarc), "line_number": self.line_number}
+        return {"rule": self.rule, "category": self.category, "status_code": self.status_code,
+                "entity": self.entity, "box": self.box, "message": self.message,
+                "line_number": self.line_number}
+
+
+@dataclass(frozen=True)
+class Acknowledgment:
+    """What a front-end rejection returns (277CA style): the claim never entered adjudication, so
+    it carries claim status categories and status codes naming the fields in error — no CARC, no
+    RARC, no amounts, no 835. Fix every listed field and send the claim again as a new claim."""
+
+    claim_id: str
+    total_charge: Decimal
+    errors: tuple[StatusError, ...]
+    explanations: tuple[str, ...] = ()
+    status: str = REJECTED
+    kind: str = "acknowledgment"
+
+    @property
+    def categories(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(e.category for e in self.errors))
+
+    @property
+    def status_codes(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(e.status_code for e in self.errors))
+
+    @property
+    def boxes(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(e.box for e in self.errors))
+
+    # An acknowledgment adjudicates nothing: what a remittance would carry is empty here, so code
+    # that lists lines, CARCs or amounts of "the payer's answer" reads nothing rather than failing.
+    lines = carcs = rarcs = adjustments = claim_adjustments = ()
+    allowed = paid = patient_responsibility = ZERO
+
+    def to_dict(self) -> dict:
+        return {"kind": self.kind, "status": self.status, "claim_id": self.claim_id,
+                "total_charge": str(self.total_charge), "categories": list(self.categories),
+                "status_codes": list(self.status_codes),
+                "errors": [e.to_dict() for e in self.errors], "explanations": list(self.explanations)}
 
 
 @dataclass(frozen=True)
@@ -138,17 +219,21 @@ class LineRemit:
 
 @dataclass(frozen=True)
 class Remittance:
-    """The remittance for one claim. A ``rejected`` claim carries ``rejections`` and nothing else."""
+    """The remittance (835) for one adjudicated claim: ``denied``, ``paid`` or ``partially_paid``.
+
+    Every line balances: ``charge == paid + sum(line adjustments)``; ``total_charge``, ``allowed``
+    and ``paid`` are the sums of the lines. A rejected claim gets an :class:`Acknowledgment` instead.
+    """
 
     status: str
     claim_id: str
     total_charge: Decimal
     lines: tuple[LineRemit, ...] = ()
-    #: adjustments that apply to the whole claim (a claim-level denial such as CO-31 or CO-22);
-    #: total_charge == paid + the sum of every adjustment, claim and line level
+    #: claim-level adjustments (CLP/CAS outside the lines): the engine puts a whole-claim denial on
+    #: every line instead, so this stays empty; kept for the 835's shape, and it must balance too
     claim_adjustments: tuple[Adjustment, ...] = ()
-    rejections: tuple[EditMessage, ...] = ()
     explanations: tuple[str, ...] = ()
+    kind: str = "remittance"
 
     @property
     def allowed(self) -> Decimal:
@@ -170,22 +255,20 @@ class Remittance:
 
     @property
     def carcs(self) -> tuple[str, ...]:
-        """Distinct CARCs on the remittance (rejections included), in order of appearance."""
-        seen = [a.carc for a in self.adjustments] + [m.carc for m in self.rejections]
-        return tuple(dict.fromkeys(seen))
+        """Distinct CARCs on the remittance, in order of appearance."""
+        return tuple(dict.fromkeys(a.carc for a in self.adjustments))
 
     @property
     def rarcs(self) -> tuple[str, ...]:
-        seen = [r for a in self.adjustments for r in a.rarc] + [r for m in self.rejections for r in m.rarc]
-        return tuple(dict.fromkeys(seen))
+        return tuple(dict.fromkeys(r for a in self.adjustments for r in a.rarc))
 
     def to_dict(self) -> dict:
         return {
-            "status": self.status, "claim_id": self.claim_id, "total_charge": str(self.total_charge),
+            "kind": self.kind, "status": self.status, "claim_id": self.claim_id,
+            "total_charge": str(self.total_charge),
             "allowed": str(self.allowed), "paid": str(self.paid),
             "patient_responsibility": str(self.patient_responsibility),
             "claim_adjustments": [a.to_dict() for a in self.claim_adjustments],
             "lines": [x.to_dict() for x in self.lines],
-            "rejections": [m.to_dict() for m in self.rejections],
             "explanations": list(self.explanations),
         }

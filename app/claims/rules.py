@@ -3,10 +3,12 @@
 Stages, in the order the engine runs them:
 
 1. ``front_end`` — clearinghouse edits. Any failure *rejects* the claim: it is never adjudicated,
-   has no appeal rights (RARC MA130) and is fixed and sent again as a new original claim. They
-   check what can be checked without the payer's records: format of the member ID, NPI check
-   digits, dates, diagnosis pointers, and that every code *exists in the current code set*
-   (an unknown or header ICD-10-CM code, procedure, modifier or POS: CARC 16 with M76/M51/M77).
+   so the answer is an acknowledgment (277CA style), not a remittance: a claim status category
+   (A6 missing, A7 invalid information) and a claim status code naming the field, with the
+   CMS-1500 box — no CARC, no RARC, no appeal rights; fix it and send it again as a new original
+   claim. They check what can be checked without the payer's records: format of the member ID,
+   NPI check digits, dates, diagnosis pointers, and that every code *exists in the current code
+   set* (an unknown or header ICD-10-CM code, procedure, modifier or POS).
 2. ``claim`` — eligibility checks that deny the whole claim (member identity 31, COB 22, MA04).
 3. ``line`` — adjudication edits, each denying one line: coverage dates (26/27), timely filing (29),
    a code that exists but was *not valid on the date of service* (146 diagnosis, 181 procedure,
@@ -32,7 +34,8 @@ from app.claims.codelists import EM_CODES
 from app.claims.model import DX_LETTERS, FREQUENCY_CODES, ORIGINAL, Claim, ServiceLine
 from app.claims.payer import DISTINCT_MODIFIERS, EM_BYPASS_MODIFIERS, REOPENING, Member, PayerProfile
 from app.claims.reference import demographics, global_days, valid_on
-from app.claims.remittance import CO, PR, EditMessage
+from app.claims.remittance import CO, PR, StatusError
+from app.codes.model import needs_phrase
 
 FRONT_END, CLAIM, LINE = "front_end", "claim", "line"
 STAGES = (FRONT_END, CLAIM, LINE)
@@ -146,17 +149,25 @@ class Rule:
     title: ClassVar[str]
 
 
-class FrontEndRule(Rule):
-    stage = FRONT_END
-    carcs = ("16",)
-    rarcs = ("MA130",)
+#: claim status categories of a rejection (X12 code list 507)
+MISSING, INVALID = "A6", "A7"
 
-    def check(self, ctx: Context) -> Iterable[EditMessage]:
+
+class FrontEndRule(Rule):
+    """A front-end edit: it answers with claim status codes (X12 list 508), never a CARC."""
+
+    stage = FRONT_END
+    carcs = ()
+    #: claim status codes this edit can return
+    status_codes: ClassVar[tuple[str, ...]] = ()
+
+    def check(self, ctx: Context) -> Iterable[StatusError]:
         raise NotImplementedError
 
-    def msg(self, box: str, message: str, *rarc: str, line: int | None = None) -> EditMessage:
-        return EditMessage(rule=self.id, box=box, message=message, carc="16", rarc=("MA130", *rarc),
-                           line_number=line)
+    def msg(self, box: str, message: str, code: str, missing: bool = False, entity: str = "",
+            line: int | None = None) -> StatusError:
+        return StatusError(rule=self.id, category=MISSING if missing else INVALID, status_code=code,
+                           box=box, message=message, entity=entity, line_number=line)
 
 
 class ClaimRule(Rule):
@@ -203,153 +214,162 @@ def rules(stage: str) -> tuple[Rule, ...]:
 @register
 class NoServiceLines(FrontEndRule):
     id = "fe-no-lines"
+    status_codes = ("247",)
     title = "The claim has at least one service line"
 
     def check(self, ctx):
         if not ctx.claim.lines:
-            yield self.msg("24", "The claim has no service lines.")
+            yield self.msg("24", "The claim has no service lines.", "247", missing=True)
 
 
 @register
 class MemberIdFormat(FrontEndRule):
     id = "fe-member-id"
-    rarcs = ("MA130",)
+    status_codes = ("164",)
     title = "Insured's ID is present and shaped like this payer's IDs"
 
     def check(self, ctx):
         mid = ctx.claim.coverage.member_id
         if not mid:
-            yield self.msg("1a", "The insured's ID (box 1a) is missing.")
+            yield self.msg("1a", "The insured's ID (box 1a) is missing.", "164", missing=True, entity="IL")
         elif not ctx.payer.member_id_ok(mid):
-            yield self.msg("1a", f"The insured's ID {mid!r} is not shaped like a {ctx.payer.name} member ID.")
+            yield self.msg("1a", f"The insured's ID {mid!r} is not shaped like a {ctx.payer.name} member ID.",
+                           "164", entity="IL")
 
 
 @register
 class PatientDemographics(FrontEndRule):
     id = "fe-patient"
-    rarcs = ("MA130",)
+    status_codes = ("125", "158", "157")
     title = "Patient name, birth date and sex are present and plausible"
 
     def check(self, ctx):
         p = ctx.claim.patient
         if not p.name.strip():
-            yield self.msg("2", "The patient's name (box 2) is missing.")
+            yield self.msg("2", "The patient's name (box 2) is missing.", "125", missing=True, entity="QC")
         if p.birth_date is None:
-            yield self.msg("3", "The patient's birth date (box 3) is missing.")
+            yield self.msg("3", "The patient's birth date (box 3) is missing.", "158", missing=True, entity="QC")
         elif p.birth_date > ctx.receipt:
-            yield self.msg("3", "The patient's birth date (box 3) is in the future.")
+            yield self.msg("3", "The patient's birth date (box 3) is in the future.", "158", entity="QC")
         if p.sex not in ("F", "M"):
-            yield self.msg("3", "The patient's sex (box 3) must be F or M.")
+            yield self.msg("3", "The patient's sex (box 3) must be F or M.", "157", missing=not p.sex or p.sex == "U",
+                           entity="QC")
 
 
 @register
 class ProviderNpi(FrontEndRule):
     id = "fe-npi"
-    rarcs = ("MA130", "N290")
+    status_codes = ("562",)
     title = "Every NPI has 10 digits and a valid check digit (Luhn with prefix 80840)"
 
     def check(self, ctx):
         c = ctx.claim
-        for box, who, prov in (("33a", "billing", c.billing_provider), ("24J", "rendering", c.rendering_provider),
-                               ("17b", "referring", c.referring_provider)):
+        for box, who, entity, prov in (("33a", "billing", "85", c.billing_provider),
+                                       ("24J", "rendering", "82", c.rendering_provider),
+                                       ("17b", "referring", "DN", c.referring_provider)):
             if prov is None:
                 continue
             if not prov.npi:
-                yield self.msg(box, f"The {who} provider's NPI (box {box}) is missing.", "N290")
+                yield self.msg(box, f"The {who} provider's NPI (box {box}) is missing.", "562", missing=True,
+                               entity=entity)
             elif not NPI_RE.match(prov.npi):
-                yield self.msg(box, f"The {who} provider's NPI {prov.npi!r} must be exactly 10 digits.", "N290")
+                yield self.msg(box, f"The {who} provider's NPI {prov.npi!r} must be exactly 10 digits.", "562",
+                               entity=entity)
             elif not npi_valid(prov.npi):
                 yield self.msg(box, f"The {who} provider's NPI {prov.npi} fails the check-digit test: "
-                                    "a digit is probably mistyped.", "N290")
+                                    "a digit is probably mistyped.", "562", entity=entity)
 
 
 @register
 class BillingTaxId(FrontEndRule):
     id = "fe-tax-id"
+    status_codes = ("128",)
     title = "The billing provider's tax ID (box 25) has 9 digits"
 
     def check(self, ctx):
         tax = ctx.claim.billing_provider.tax_id
         if not TAX_ID_RE.match(tax or ""):
-            yield self.msg("25", "The federal tax ID (box 25) is missing or not 9 digits.")
+            yield self.msg("25", "The federal tax ID (box 25) is missing or not 9 digits.", "128", missing=not tax,
+                           entity="85")
 
 
 @register
 class ServiceDates(FrontEndRule):
     id = "fe-dates"
-    rarcs = ("MA130", "M52", "M59")
+    status_codes = ("187",)
     title = "Every line has a date of service, not in the future, and 'to' not before 'from'"
 
     def check(self, ctx):
         for n, line in enumerate(ctx.claim.lines, 1):
             if line.date_of_service is None:
-                yield self.msg("24A", f"Line {n}: the date of service is missing.", "M52", line=n)
+                yield self.msg("24A", f"Line {n}: the date of service is missing.", "187", missing=True, line=n)
                 continue
             if line.date_of_service > ctx.receipt:
                 yield self.msg("24A", f"Line {n}: the date of service {line.date_of_service} is after the "
-                                      f"claim was sent ({ctx.receipt}).", "M52", line=n)
+                                      f"claim was sent ({ctx.receipt}).", "187", line=n)
             if line.date_to is not None and line.date_to < line.date_of_service:
-                yield self.msg("24A", f"Line {n}: the 'to' date is before the 'from' date.", "M59", line=n)
+                yield self.msg("24A", f"Line {n}: the 'to' date is before the 'from' date.", "187", line=n)
             elif line.date_to is not None and line.date_to > ctx.receipt:
-                yield self.msg("24A", f"Line {n}: the 'to' date is in the future.", "M59", line=n)
+                yield self.msg("24A", f"Line {n}: the 'to' date is in the future.", "187", line=n)
 
 
 @register
 class HasDiagnosis(FrontEndRule):
     id = "fe-no-diagnosis"
-    rarcs = ("MA130", "M76")
+    status_codes = ("254", "255")
     title = "Box 21 has at least one diagnosis and no more than twelve"
 
     def check(self, ctx):
         n = len(ctx.claim.diagnoses)
         if n == 0:
-            yield self.msg("21", "No diagnosis in box 21: every claim needs at least one.", "M76")
+            yield self.msg("21", "No diagnosis in box 21: every claim needs at least one.", "254", missing=True)
         elif n > len(DX_LETTERS):
-            yield self.msg("21", f"{n} diagnoses: box 21 holds at most twelve (A–L).", "M76")
+            yield self.msg("21", f"{n} diagnoses: box 21 holds at most twelve (A–L).", "255")
 
 
 @register
 class DiagnosisCodes(FrontEndRule):
     id = "fe-diagnosis-code"
-    rarcs = ("MA130", "M76")
+    status_codes = ("254", "255")
     title = "Every diagnosis is a complete (billable) ICD-10-CM code in the current code set"
 
     def check(self, ctx):
         for letter, code in zip(DX_LETTERS, ctx.claim.diagnoses):
             entry = ctx.entry("icd10cm", code)
+            status = "254" if letter == "A" else "255"  # slot A is the first-listed diagnosis
             if entry is None:
-                yield self.msg("21", f"Diagnosis {letter} ({code}) is not an ICD-10-CM code.", "M76")
+                yield self.msg("21", f"Diagnosis {letter} ({code}) is not an ICD-10-CM code.", status)
             elif not entry.billable:
-                detail = ctx.codes.missing_detail("icd10cm", code)
-                more = f" — it needs {detail}" if detail else ""
-                yield self.msg("21", f"Diagnosis {letter} ({code}) is a header, not a complete code{more}.", "M76")
+                detail = needs_phrase(ctx.codes.missing_detail("icd10cm", code))
+                more = f" — {detail}" if detail else ""
+                yield self.msg("21", f"Diagnosis {letter} ({code}) is a header, not a complete code{more}.", status)
 
 
 @register
 class DiagnosisPointers(FrontEndRule):
     id = "fe-pointer"
-    rarcs = ("MA130", "M76")
+    status_codes = ("477",)
     title = "Each line points at one to four filled diagnosis slots"
 
     def check(self, ctx):
         for n, line in enumerate(ctx.claim.lines, 1):
             if not line.pointers:
-                yield self.msg("24E", f"Line {n}: no diagnosis pointer.", "M76", line=n)
+                yield self.msg("24E", f"Line {n}: no diagnosis pointer.", "477", missing=True, line=n)
                 continue
             if len(line.pointers) > MAX_POINTERS:
-                yield self.msg("24E", f"Line {n}: {len(line.pointers)} pointers; at most four.", "M76", line=n)
+                yield self.msg("24E", f"Line {n}: {len(line.pointers)} pointers; at most four.", "477", line=n)
             for p in line.pointers:
                 if p not in DX_LETTERS or len(p) != 1:
-                    yield self.msg("24E", f"Line {n}: pointer {p!r} is not a letter A–L.", "M76", line=n)
+                    yield self.msg("24E", f"Line {n}: pointer {p!r} is not a letter A–L.", "477", line=n)
                 elif ctx.claim.diagnosis(p) is None:
-                    yield self.msg("24E", f"Line {n}: pointer {p} points at an empty diagnosis slot.", "M76",
+                    yield self.msg("24E", f"Line {n}: pointer {p} points at an empty diagnosis slot.", "477",
                                    line=n)
 
 
 @register
 class PlaceOfService(FrontEndRule):
     id = "fe-pos"
-    rarcs = ("MA130", "M77")
+    status_codes = ("249",)
     title = "The place of service is a valid two-digit POS code"
 
     def check(self, ctx):
@@ -359,75 +379,78 @@ class PlaceOfService(FrontEndRule):
             if pos in seen:
                 continue
             if not pos:
-                yield self.msg("24B", f"Line {n}: the place of service is missing.", "M77", line=n)
+                yield self.msg("24B", f"Line {n}: the place of service is missing.", "249", missing=True, line=n)
             elif ctx.entry("pos", pos) is None:
-                yield self.msg("24B", f"Line {n}: {pos!r} is not a place-of-service code.", "M77", line=n)
+                yield self.msg("24B", f"Line {n}: {pos!r} is not a place-of-service code.", "249", line=n)
             seen.add(pos)
 
 
 @register
 class ProcedureCodes(FrontEndRule):
     id = "fe-procedure-code"
-    rarcs = ("MA130", "M51")
+    status_codes = ("454",)
     title = "Every procedure is a CPT or HCPCS code in the current code set"
 
     def check(self, ctx):
         for n, line in enumerate(ctx.claim.lines, 1):
             system = procedure_system(line.code)
             if not line.code:
-                yield self.msg("24D", f"Line {n}: the procedure code is missing.", "M51", line=n)
+                yield self.msg("24D", f"Line {n}: the procedure code is missing.", "454", missing=True, line=n)
             elif system is None or ctx.entry(system, line.code) is None:
-                yield self.msg("24D", f"Line {n}: {line.code!r} is not a CPT or HCPCS code.", "M51", line=n)
+                yield self.msg("24D", f"Line {n}: {line.code!r} is not a CPT or HCPCS code.", "454", line=n)
 
 
 @register
 class Modifiers(FrontEndRule):
     id = "fe-modifier"
+    status_codes = ("453",)
     title = "At most four modifiers, each a known modifier"
 
     def check(self, ctx):
         for n, line in enumerate(ctx.claim.lines, 1):
             if len(line.modifiers) > MAX_MODIFIERS:
-                yield self.msg("24D", f"Line {n}: {len(line.modifiers)} modifiers; box 24D holds four.", line=n)
+                yield self.msg("24D", f"Line {n}: {len(line.modifiers)} modifiers; box 24D holds four.", "453",
+                               line=n)
             for m in line.modifiers:
                 if not MODIFIER_RE.match(m) or ctx.entry("modifier", m) is None:
-                    yield self.msg("24D", f"Line {n}: {m!r} is not a modifier.", line=n)
+                    yield self.msg("24D", f"Line {n}: {m!r} is not a modifier.", "453", line=n)
 
 
 @register
 class UnitsAndCharges(FrontEndRule):
     id = "fe-units-charge"
-    rarcs = ("MA130", "M53")
+    status_codes = ("476", "583")
     title = "Units are at least 1 and every charge is above zero"
 
     def check(self, ctx):
         for n, line in enumerate(ctx.claim.lines, 1):
             if line.units < 1:
-                yield self.msg("24G", f"Line {n}: units must be at least 1.", "M53", line=n)
+                yield self.msg("24G", f"Line {n}: units must be at least 1.", "476", line=n)
             if line.charge <= 0:
-                yield self.msg("24F", f"Line {n}: the charge must be more than $0.00.", line=n)
+                yield self.msg("24F", f"Line {n}: the charge must be more than $0.00.", "583", line=n)
 
 
 @register
 class Resubmission(FrontEndRule):
     id = "fe-frequency"
+    status_codes = ("535", "464")
     title = "Box 22: frequency code 1, 7 or 8; a 7 or 8 names the original claim"
 
     def check(self, ctx):
         c = ctx.claim
         if c.frequency_code not in FREQUENCY_CODES:
             yield self.msg("22", f"Frequency code {c.frequency_code!r} must be 1 (original), "
-                                 "7 (replacement) or 8 (void).")
+                                 "7 (replacement) or 8 (void).", "535")
         elif c.frequency_code != ORIGINAL and not c.original_claim_ref:
             yield self.msg("22", "A replacement (7) or void (8) must give the original claim's reference "
-                                 "number in box 22.")
+                                 "number in box 22.", "464", missing=True)
         elif c.frequency_code != ORIGINAL and ctx.payer.corrections == REOPENING:
             # Medicare Part B corrects a processed claim by reopening it (CMS Pub. 100-04, ch. 34,
             # section 10.6 clerical-error reopenings), not by a replacement or void claim.
             yield self.msg("22", f"{ctx.payer.name} does not take replacement (7) or void (8) claims: ask it to "
                                  f"reopen claim {c.original_claim_ref} and correct it (a clerical-error "
                                  "reopening, CMS Pub. 100-04 ch. 34), or send a new original claim only "
-                                 "if the first was rejected.")
+                                 "if the first was rejected.", "535")
 
 
 # ============================================================================ claim level (deny)

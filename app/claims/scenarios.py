@@ -19,6 +19,9 @@ Pure module: no Flask, no SQLAlchemy. One YAML file per scenario in
       carcs: ["4", "45", "3"]             # every CARC on the remittance (order free)
       paid: "85.00"                       # optional, to the cent
       causes: [missing-modifier]          # ids from CAUSES ("none" for a clean claim)
+    # a rejected claim gets an acknowledgment (277CA style), not a remittance: no CARCs, instead
+    #   status_codes: ["164", "254"]      # every claim status code on it (X12 list 508, order free)
+    #   categories: [A6, A7]              # optional: its claim status categories (X12 list 507)
     resolutions:                          # accepted answers, at least one
       - action: resubmit-corrected        # see ACTIONS
         changes:                          # edits to the claim; list positions count from 1
@@ -61,7 +64,10 @@ from typing import Any, Mapping
 from app.claims.engine import adjudicate
 from app.claims.model import ORIGINAL, Claim, money, parse_date
 from app.claims.payer import REOPENING, REPLACEMENT, Member, PayerProfile
-from app.claims.remittance import CARC_TEXT, CO, PAID, PR, REJECTED, STATUSES, Remittance
+from app.claims.remittance import (
+    CARC_TEXT, CATEGORY_TEXT, CO, PAID, PR, REJECTED, STATUS_CODE_TEXT, STATUSES, Acknowledgment,
+    Remittance,
+)
 from app.content.errors import ContentError
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -74,24 +80,26 @@ ACTIONS = (RESUBMIT, REOPEN, APPEAL, BILL_PATIENT, BILL_OTHER_PAYER, WRITE_OFF, 
 #: actions whose resolution carries the corrected claim fields in ``changes``
 CHANGE_ACTIONS = (RESUBMIT, REOPEN, BILL_OTHER_PAYER)
 
-#: The causes a student can name, with the CARCs each one shows up as and our plain words.
+#: The causes a student can name, with the CARCs each one shows up as on a remittance (835) and our
+#: plain words. Causes a front-end edit catches show up on an acknowledgment instead: see
+#: REJECTION_CAUSES for their claim status codes.
 CAUSES: dict[str, tuple[tuple[str, ...], str]] = {
     "none": ((), "nothing is wrong with the claim"),
     "patient-responsibility": (("1", "2", "3"), "the patient owes a deductible, coinsurance or copay"),
-    "missing-member-id": (("16",), "the insured's ID is missing"),
-    "wrong-member-id": (("16", "31"), "the insured's ID is mistyped or not this payer's"),
+    "missing-member-id": ((), "the insured's ID is missing"),
+    "wrong-member-id": (("31",), "the insured's ID is mistyped or not this payer's"),
     "patient-identity-mismatch": (("31",), "name or birth date doesn't match the payer's records"),
-    "invalid-npi": (("16",), "an NPI is missing or fails its check digit"),
-    "missing-tax-id": (("16",), "the billing provider's tax ID is missing or malformed"),
-    "date-error": (("16",), "a date of service is missing, in the future, or reversed"),
-    "missing-diagnosis": (("16",), "no diagnosis on the claim"),
-    "invalid-diagnosis-code": (("16",), "a diagnosis code doesn't exist"),
-    "header-diagnosis-code": (("16",), "a diagnosis code is a header, not a complete code"),
-    "pointer-error": (("16",), "a diagnosis pointer is missing or points at an empty slot"),
-    "invalid-pos": (("16",), "the place of service code doesn't exist"),
-    "invalid-procedure-code": (("16",), "a procedure code doesn't exist"),
-    "invalid-modifier": (("16",), "a modifier doesn't exist"),
-    "missing-original-reference": (("16",), "a replacement or void doesn't name the original claim"),
+    "invalid-npi": ((), "an NPI is missing or fails its check digit"),
+    "missing-tax-id": ((), "the billing provider's tax ID is missing or malformed"),
+    "date-error": ((), "a date of service is missing, in the future, or reversed"),
+    "missing-diagnosis": ((), "no diagnosis on the claim"),
+    "invalid-diagnosis-code": ((), "a diagnosis code doesn't exist"),
+    "header-diagnosis-code": ((), "a diagnosis code is a header, not a complete code"),
+    "pointer-error": ((), "a diagnosis pointer is missing or points at an empty slot"),
+    "invalid-pos": ((), "the place of service code doesn't exist"),
+    "invalid-procedure-code": ((), "a procedure code doesn't exist"),
+    "invalid-modifier": ((), "a modifier doesn't exist"),
+    "missing-original-reference": ((), "a replacement or void doesn't name the original claim"),
     "dx-code-not-valid-on-dos": (("146",), "the diagnosis code wasn't valid on the date of service"),
     "px-code-not-valid-on-dos": (("181",), "the procedure code wasn't valid on the date of service"),
     "modifier-not-valid-on-dos": (("182",), "the modifier wasn't valid on the date of service"),
@@ -119,10 +127,40 @@ CAUSES: dict[str, tuple[tuple[str, ...], str]] = {
     "no-prior-auth": (("197",), "the service needed prior authorization"),
 }
 
+#: Causes a front-end edit catches, with the claim status codes (X12 list 508) the acknowledgment
+#: names them by. A mistyped member ID is either: malformed (rejected, 164) or unknown (denied, 31).
+REJECTION_CAUSES: dict[str, tuple[str, ...]] = {
+    "missing-member-id": ("164",),
+    "wrong-member-id": ("164",),
+    "invalid-npi": ("562",),
+    "missing-tax-id": ("128",),
+    "date-error": ("187",),
+    "missing-diagnosis": ("254",),
+    "invalid-diagnosis-code": ("254", "255"),
+    "header-diagnosis-code": ("254", "255"),
+    "pointer-error": ("477",),
+    "invalid-pos": ("249",),
+    "invalid-procedure-code": ("454",),
+    "invalid-modifier": ("453",),
+    "missing-original-reference": ("464",),
+}
+
+
+def answer_codes(answer: Remittance | Acknowledgment) -> tuple[str, ...]:
+    """The codes a payer's answer gives its reasons in: claim status codes on an acknowledgment,
+    CARCs on a remittance."""
+    return answer.status_codes if answer.status == REJECTED else answer.carcs
+
+
+def cause_codes(cause: str, rejected: bool) -> tuple[str, ...]:
+    """The codes ``cause`` shows up as on an acknowledgment (``rejected``) or on a remittance."""
+    return REJECTION_CAUSES.get(cause, ()) if rejected else CAUSES[cause][0]
+
+
 TOP_KEYS = {"kind": True, "slug": True, "title": True, "payer": True, "today": True, "difficulty": True,
             "encounter": True, "claim": True, "expected": True, "resolutions": True, "rationale": True,
             "member": False, "history": False, "not_accepted": False}
-EXPECTED_KEYS = {"status", "carcs", "causes", "paid"}
+EXPECTED_KEYS = {"status", "carcs", "causes", "paid", "status_codes", "categories"}
 RESOLUTION_KEYS = {"action", "changes", "evidence", "payer", "member", "rationale", "today"}
 DATE_KEYS = {"birth_date", "date_of_service", "date_to", "receipt_date", "timely_filing_proof",
              "coverage_start", "coverage_end", "start", "end"}
@@ -160,6 +198,14 @@ class Expected:
     causes: tuple[str, ...]
     paid: Any = None  # Decimal or None
     line: int = 0
+    #: a rejected claim's acknowledgment: its claim status codes and (optionally) categories
+    status_codes: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        """The codes the expected answer gives its reasons in (status codes or CARCs)."""
+        return self.status_codes if self.status == REJECTED else self.carcs
 
 
 @dataclass(frozen=True)
@@ -352,6 +398,7 @@ def load_scenario(path: str | Path) -> Scenario:
     for c in causes:
         if c not in CAUSES:
             raise r.err(_line_of(exp, "causes"), f"expected.causes: unknown cause {c!r}")
+    status_codes, categories = _acknowledgment_terms(r, exp, status)
     paid = None
     if "paid" in exp:
         try:
@@ -359,7 +406,7 @@ def load_scenario(path: str | Path) -> Scenario:
         except ValueError as exc:
             raise r.err(_line_of(exp, "paid"), f"expected.paid: {exc}") from None
     expected = Expected(status=status, carcs=tuple(carcs), causes=tuple(causes), paid=paid,
-                        line=line("expected"))
+                        line=line("expected"), status_codes=status_codes, categories=categories)
 
     if not isinstance(root["resolutions"], list) or not root["resolutions"]:
         raise r.err(line("resolutions"), "resolutions must list at least one accepted resolution")
@@ -408,6 +455,36 @@ def load_scenario(path: str | Path) -> Scenario:
                     encounter=encounter, claim=claim, expected=expected, resolutions=tuple(resolutions),
                     rationale=rationale, member=member, history=tuple(history), not_accepted=not_accepted,
                     claim_data=_plain(claim_data), lines={k: line(k) for k in root})
+
+
+def _acknowledgment_terms(r: _Loader, exp: Mapping, status: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """A rejected scenario's expectation in acknowledgment terms: claim status codes (required) and
+    categories (optional); no CARCs, no paid amount. Other statuses take neither."""
+    if status != REJECTED:
+        for key in ("status_codes", "categories"):
+            if key in exp:
+                raise r.err(_line_of(exp, key), f"expected.{key} belongs to a rejected claim's acknowledgment; "
+                                                f"a {status} claim gets a remittance: list its carcs")
+        return (), ()
+    for key in ("carcs", "paid"):
+        if exp.get(key) not in (None, []):
+            raise r.err(_line_of(exp, key), f"expected.{key}: a rejected claim gets an acknowledgment, not a "
+                                            "remittance, so it has no CARCs and no payment; list its "
+                                            "status_codes instead")
+    codes = exp.get("status_codes")
+    if not isinstance(codes, list) or not codes:
+        raise r.err(_line_of(exp, "status_codes", _line_of(exp, "status")),
+                    "expected.status_codes must list the claim status codes of the rejection (quoted, "
+                    "e.g. \"164\")")
+    for c in codes:
+        if not isinstance(c, str) or c not in STATUS_CODE_TEXT:
+            raise r.err(_line_of(exp, "status_codes"), f"expected.status_codes: {c!r} is not a claim status "
+                                                       "code this engine uses (quote numbers: \"164\")")
+    cats = exp.get("categories", [])
+    if not isinstance(cats, list) or any(c not in CATEGORY_TEXT for c in cats):
+        raise r.err(_line_of(exp, "categories"), f"expected.categories must list claim status categories "
+                                                 f"({', '.join(CATEGORY_TEXT)})")
+    return tuple(codes), tuple(cats)
 
 
 def _bad_date_line(text: str) -> int:
@@ -498,14 +575,16 @@ def _payer_for(scenario_member: Member | None, payer: PayerProfile) -> PayerProf
     return payer.with_members(scenario_member) if scenario_member else payer
 
 
-def run_scenario(scenario: Scenario, payers: Mapping[str, PayerProfile], codes: Any) -> Remittance:
-    """The remittance for the claim as first submitted."""
+def run_scenario(scenario: Scenario, payers: Mapping[str, PayerProfile], codes: Any
+                 ) -> Remittance | Acknowledgment:
+    """The payer's answer to the claim as first submitted (an acknowledgment when rejected)."""
     payer = _payer_for(scenario.member, payers[scenario.payer])
     return adjudicate(scenario.claim, payer, scenario.today, codes, history=scenario.history)
 
 
 def run_resolution(scenario: Scenario, resolution: Resolution, payers: Mapping[str, PayerProfile], codes: Any,
-                   first: Remittance | None = None, changes: tuple[Change, ...] | None = None) -> Remittance | None:
+                   first: Remittance | Acknowledgment | None = None, changes: tuple[Change, ...] | None = None
+                   ) -> Remittance | Acknowledgment | None:
     """Adjudicate what a resolution sends back (None for actions that send no claim).
 
     ``changes`` lets a grader try a student's own edits in place of the resolution's.
@@ -546,12 +625,13 @@ def run_resolution(scenario: Scenario, resolution: Resolution, payers: Mapping[s
 def check_scenario(scenario: Scenario, payers: Mapping[str, PayerProfile], codes: Any) -> list[str]:
     """Problems with a scenario, each ``file:line: message`` (empty when the scenario is sound).
 
-    The claim as first submitted must produce the expected status, CARCs (and paid amount); every
-    expected cause must show up as one of its CARCs; every resubmitted correction (and any checked
-    appeal or other-payer bill) must come back paid. Billing the patient is accepted only when the
-    remittance puts an amount on the patient (group PR): CO amounts are never billed to the patient.
-    A correction must take the form the payer uses: a replacement claim (frequency 7) for a payer
-    that takes them, a reopening for one that corrects by reopening (``corrections`` in the payer file).
+    The claim as first submitted must produce the expected status, CARCs (and paid amount) — or,
+    rejected, the expected claim status codes (and categories) on its acknowledgment; every expected
+    cause must show up as one of its codes; every resubmitted correction (and any checked appeal or
+    other-payer bill) must come back paid. Billing the patient is accepted only when the remittance
+    puts an amount on the patient (group PR): CO amounts are never billed to the patient. A correction
+    must take the form the payer uses: a replacement claim (frequency 7) for a payer that takes them,
+    a reopening for one that corrects by reopening (``corrections`` in the payer file).
     """
     problems: list[str] = []
 
@@ -567,17 +647,28 @@ def check_scenario(scenario: Scenario, payers: Mapping[str, PayerProfile], codes
     got = _describe(first)
     if first.status != exp.status:
         problem(exp.line, f"expected status {exp.status}, the payer answers {got}")
-    if set(first.carcs) != set(exp.carcs):
+    rejected = first.status == REJECTED
+    if rejected:
+        if set(first.status_codes) != set(exp.status_codes):
+            problem(exp.line, f"expected claim status codes {sorted(exp.status_codes, key=int)}, the "
+                              f"acknowledgment says {got}")
+        if exp.categories and set(first.categories) != set(exp.categories):
+            problem(exp.line, f"expected categories {sorted(exp.categories)}, the acknowledgment has "
+                              f"{sorted(first.categories)}")
+    elif set(first.carcs) != set(exp.carcs):
         problem(exp.line, f"expected CARCs {sorted(exp.carcs, key=int)}, the payer answers {got}")
     if exp.paid is not None and first.paid != exp.paid:
         problem(exp.line, f"expected paid {exp.paid}, the payer pays {first.paid}")
     for cause in exp.causes:
-        carcs, _words = CAUSES[cause]
+        codes_ = cause_codes(cause, rejected)
         if cause == "none":
             if first.status != PAID or any(x.denied for x in first.lines):
                 problem(exp.line, f"cause 'none' but the claim is {first.status}")
-        elif not set(carcs) & set(first.carcs):
-            problem(exp.line, f"cause '{cause}' shows up as CARC {'/'.join(carcs)}, not on this remittance")
+        elif not set(codes_) & set(answer_codes(first)):
+            where = "claim status code" if rejected else "CARC"
+            shown = "/".join(codes_) or "nothing"
+            problem(exp.line, f"cause '{cause}' shows up as {where} {shown}, not on this "
+                              f"{'acknowledgment' if rejected else 'remittance'}")
 
     payer = payers[scenario.payer]
     for res in scenario.resolutions:
@@ -596,11 +687,13 @@ def check_scenario(scenario: Scenario, payers: Mapping[str, PayerProfile], codes
     return problems
 
 
-def _resolution_fits(res: Resolution, first: Remittance, payer: PayerProfile) -> list[str]:
+def _resolution_fits(res: Resolution, first: Remittance | Acknowledgment,
+                     payer: PayerProfile) -> list[str]:
     """Why a resolution cannot be right for this remittance and payer, whatever it sends back."""
     out = []
-    if res.action == BILL_PATIENT and first.patient_responsibility <= 0:
-        denials = sorted({f"{a.group}-{a.carc}" for a in first.adjustments if a.group != PR})
+    if res.action == BILL_PATIENT and (isinstance(first, Acknowledgment) or first.patient_responsibility <= 0):
+        denials = (sorted({f"{a.group}-{a.carc}" for a in first.adjustments if a.group != PR})
+                   if isinstance(first, Remittance) else [])
         what = f"the denial is {', '.join(denials)}" if denials else f"the claim is {first.status}"
         out.append(f"bill-patient: the remittance puts nothing on the patient ({what}); amounts adjusted "
                    f"under group {CO} are the provider's and are never billed to the patient")
@@ -617,10 +710,10 @@ def _resolution_fits(res: Resolution, first: Remittance, payer: PayerProfile) ->
     return out
 
 
-def _describe(remit: Remittance) -> str:
+def _describe(remit: Remittance | Acknowledgment) -> str:
     parts = [remit.status]
-    if remit.rejections:
-        parts.append("; ".join(m.message for m in remit.rejections))
+    if remit.status == REJECTED:
+        parts.append("; ".join(f"{e.category}:{e.status_code} box {e.box}: {e.message}" for e in remit.errors))
     else:
         parts.append(", ".join(str(a) for a in remit.adjustments) or "no adjustments")
         denials = [e for x in remit.lines if x.denied for e in x.explanations]

@@ -13,6 +13,25 @@ POS = "pos"
 SYSTEMS = (ICD10CM, HCPCS, CPT, MODIFIER, POS)
 
 
+
+def needs_phrase(detail: str | None) -> str:
+    """What a header lacks as one clause to put after a dash or colon: ``it needs ...``.
+
+    ``CodeSet.missing_detail`` answers in two shapes: a noun ("a 5th character (which knee)",
+    from small in-memory code sets) or a sentence ("needs a 5th character ...", from the built
+    code book), and, for a chapter or block, a whole statement ("E08-E13 is a block ...").
+    Callers that glued "needs" in front of the sentence shape printed "needs needs"; this one
+    helper reads every shape. Empty for no detail.
+    """
+    text = (detail or "").strip()
+    if not text:
+        return ""
+    if text.lower().startswith("needs "):
+        return f"it {text}"
+    if text.lower().startswith(("a ", "an ", "more ", "the ", "placeholder")):
+        return f"it needs {text}"
+    return text
+
 @dataclass(frozen=True)
 class Code:
     """One entry of a code set, in canonical display form (``E11.22``, ``S72.001A``, ``99214``)."""

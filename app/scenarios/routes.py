@@ -5,7 +5,7 @@ from flask_login import current_user
 
 from app.auth.decorators import role_required
 from app.claims import Claim
-from app.claims.remittance import CARC_TEXT, RARC_TEXT
+from app.claims.remittance import CARC_TEXT, CATEGORY_TEXT, ENTITY_TEXT, RARC_TEXT, STATUS_CODE_TEXT
 from app.params import db_int
 from app.scenarios import bp
 from app.services import classes as class_service
@@ -25,6 +25,7 @@ LAB_PROVIDER = {"name": "Maple Street Family Medicine", "npi": "1111111112", "ta
 @bp.context_processor
 def remittance_words():
     return {"carc_text": CARC_TEXT, "rarc_text": RARC_TEXT, "group_text": GROUP_TEXT,
+            "category_text": CATEGORY_TEXT, "status_code_text": STATUS_CODE_TEXT, "entity_text": ENTITY_TEXT,
             "difficulty_names": scenario_service.DIFFICULTY, "action_labels": scenario_service.ACTION_LABELS}
 
 

@@ -264,6 +264,8 @@ def _write_scenarios(scenarios: list[Scenario]) -> dict[str, int]:
         exp = sc.expected
         expected = {"status": exp.status, "carcs": list(exp.carcs), "causes": list(exp.causes),
                     "paid": None if exp.paid is None else str(exp.paid)}
+        if exp.status_codes:  # a rejection: the acknowledgment's claim status codes and categories
+            expected.update(status_codes=list(exp.status_codes), categories=list(exp.categories))
         resolutions = [_resolution_data(r) for r in sc.resolutions]
         row = row or ClaimScenario(slug=sc.slug)
         row.title, row.payer_slug, row.today, row.difficulty = sc.title, sc.payer, sc.today, sc.difficulty

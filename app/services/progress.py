@@ -22,10 +22,11 @@ DOMAIN_NAMES = {
 }
 MASTERED = 0.8
 
-#: denial categories for claim scenarios, by the CARCs the payer first answered with
+#: denial categories for claim scenarios, by the CARCs the payer first answered with; a rejected
+#: claim (an acknowledgment, no CARCs) counts under front-end rejections
+FRONT_END = ("denials:front-end", "Denials: front-end rejections")
 DENIAL_CATEGORIES = (
-    ("denials:front-end", "Denials: front-end rejections", {"16"}),
-    ("denials:eligibility", "Denials: eligibility and coordination of benefits", {"22", "26", "27", "31"}),
+    ("denials:eligibility", "Denials: eligibility and coordination of benefits", {"16", "22", "26", "27", "31"}),
     ("denials:timely-filing", "Denials: timely filing", {"29"}),
     ("denials:authorization", "Denials: prior authorization", {"197"}),
     ("denials:coding", "Denials: coding and modifiers",
@@ -35,8 +36,10 @@ DENIAL_CATEGORIES = (
 )
 
 
-def denial_categories(carcs) -> list[tuple[str, str]]:
-    """The categories a scenario belongs to, from its expected CARCs (first match wins for each CARC)."""
+def denial_categories(carcs, status: str = "") -> list[tuple[str, str]]:
+    """The categories a scenario belongs to, from its expected status and CARCs."""
+    if status == "rejected":
+        return [FRONT_END]
     found = []
     for key, name, codes in DENIAL_CATEGORIES:
         if set(map(str, carcs)) & codes:
@@ -95,7 +98,8 @@ def dashboard(user_id: int) -> Dashboard:
         sa.select(ClaimScenario.expected, best_subq.c.best)
         .join(best_subq, best_subq.c.scenario_id == ClaimScenario.id)).all()
     for expected, score in scenario_best:
-        for key, name in denial_categories((expected or {}).get("carcs", [])):
+        expected = expected or {}
+        for key, name in denial_categories(expected.get("carcs", []), expected.get("status", "")):
             per_domain[key].append(score)
             names[key] = name
     mastery = sorted((DomainMastery(d, names.get(d, d), sum(s) / len(s), len(s)) for d, s in per_domain.items()),

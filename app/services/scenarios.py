@@ -26,7 +26,8 @@ import sqlalchemy as sa
 from app.claims import Claim, Member, PayerProfile, Remittance, adjudicate, payer_from_dict
 from app.claims.remittance import PAID, PARTIALLY_PAID, REJECTED
 from app.claims.scenarios import (
-    APPEAL, BILL_OTHER_PAYER, BILL_PATIENT, CAUSES, NO_ACTION, REOPEN, RESUBMIT, WRITE_OFF, Change, apply_changes,
+    APPEAL, BILL_OTHER_PAYER, BILL_PATIENT, CAUSES, NO_ACTION, REOPEN, RESUBMIT, WRITE_OFF, Change, answer_codes,
+    apply_changes, cause_codes,
 )
 from app.claims.payer import REOPENING
 from app.extensions import db
@@ -118,13 +119,19 @@ def original_remittance(scenario: ClaimScenario) -> Remittance:
 def cause_choices(scenario: ClaimScenario, remittance: Remittance | None = None) -> list[tuple[str, str]]:
     """The expected causes hidden among distractors, in an order that says nothing about which is which.
 
-    Distractors come first from causes that show up as the same CARCs (so the remittance alone doesn't
-    decide), then from the rest; the pick is seeded by the slug so the list is stable for a scenario.
+    Distractors come first from causes that show up as the same codes (CARCs on a remittance, claim
+    status codes on a rejection's acknowledgment, so the payer's answer alone doesn't decide), then
+    from the rest; the pick is seeded by the slug so the list is stable for a scenario.
     """
     expected = list(scenario.expected["causes"])
-    carcs = set(remittance.carcs) if remittance is not None else set(scenario.expected["carcs"])
+    exp = scenario.expected
+    rejected = exp.get("status") == REJECTED
+    if remittance is not None:
+        shown = set(answer_codes(remittance))
+    else:
+        shown = set(exp.get("status_codes") or ()) if rejected else set(exp.get("carcs") or ())
     rng = random.Random(scenario.slug)
-    near = sorted(c for c, (cc, _w) in CAUSES.items() if c not in expected and set(cc) & carcs)
+    near = sorted(c for c in CAUSES if c not in expected and set(cause_codes(c, rejected)) & shown)
     far = sorted(c for c in CAUSES if c not in expected and c not in near)
     rng.shuffle(near)
     rng.shuffle(far)

@@ -438,3 +438,15 @@ def test_dashboard_shows_mastery_by_denial_category(app, make_user):
     assert submit(student, slug, answer_for(app, slug)).status_code == 302
     page = student.get("/progress/").get_data(as_text=True)
     assert "Denials:" in page or "Payments and patient responsibility" in page
+
+
+@pytest.mark.parametrize("carcs, status, expected", [
+    ([], "rejected", ["denials:front-end"]),                 # an acknowledgment: no CARCs, front-end by status
+    (["16"], "denied", ["denials:eligibility"]),             # CO-16 with MA04: a secondary claim without the primary
+    (["22"], "denied", ["denials:eligibility"]),
+    (["4", "45", "1"], "partially_paid", ["denials:coding", "denials:payment"]),
+])
+def test_denial_categories_for_the_dashboard(carcs, status, expected):
+    from app.services.progress import denial_categories
+
+    assert [key for key, _name in denial_categories(carcs, status)] == expected

@@ -130,7 +130,12 @@ def test_scenario_page_shows_encounter_cms1500_and_era(app, student):
 def test_rejection_is_shown_as_a_front_end_rejection_not_a_denial(app, student):
     page = student.get("/claims/rejected-npi-typo-and-pointer").get_data(as_text=True)
     assert "front-end rejection" in page and "not a denial" in page
-    assert "MA130" in page and "unprocessable claim" in page
+    # an acknowledgment (277CA style): category, status code and box, in our words; no CARC, no 835
+    assert "Claim acknowledgment (277CA)" in page
+    assert "<strong>A7</strong>" in page and "information is invalid" in page
+    assert "<strong>562</strong>" in page and "National Provider Identifier" in page and "billing provider" in page
+    assert "<strong>477</strong>" in page and "diagnosis code pointer" in page
+    assert "CARC 16" not in page and "MA130" not in page
     assert "Adjustments (group-CARC, RARC)" not in page
 
 
@@ -414,6 +419,17 @@ def test_claim_lab_runs_a_claim_and_shows_carcs(app, student):
                          token_from="/claims/lab")
     text = htmllib.unescape(fixed.get_data(as_text=True))
     assert "CO-45" in text and "era-paid" in text and "PR-1" in text  # deductible not met yet
+
+
+def test_claim_lab_shows_a_rejection_as_an_acknowledgment(app, student):
+    resp = student.post("/claims/lab?payer=commercial-ppo", lab_claim(**{"diagnoses-0": "M17.1"}),
+                        token_from="/claims/lab")
+    page = htmllib.unescape(resp.get_data(as_text=True))
+    assert resp.status_code == 200
+    assert "Claim acknowledgment (277CA)" in page and "front-end rejection" in page
+    assert "<strong>254</strong>" in page and "first-listed" in page and "<strong>A7</strong>" in page
+    assert "needs needs" not in page and "it needs" in page   # the header message, said once
+    assert "CARC 16" not in page and "Totals" not in page
 
 
 def test_claim_lab_errors_sit_beside_the_fields(app, student):

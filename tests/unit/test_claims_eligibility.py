@@ -34,9 +34,13 @@ def run(data=None, payer=None, as_of=AS_OF):
 def test_unknown_member_id_denies_the_whole_claim_co31():
     remit = run(claim_data(coverage={"member_id": "AB999999", "plan": "Gold"}))
     assert remit.status == "denied"
-    assert [str(a) for a in remit.claim_adjustments] == ["CO-31 420.00"]
+    # an 835 posts a whole-claim denial on every line, each for its own charge: lines balance
+    assert remit.claim_adjustments == ()
+    assert [[str(a) for a in x.adjustments] for x in remit.lines] == [
+        ["CO-31 200.00"], ["CO-31 150.00"], ["CO-31 40.00"], ["CO-31 30.00"]]
     assert all(x.denied_by == "member-identity" for x in remit.lines)
-    assert remit.paid == 0
+    assert all(x.charge == x.paid + sum(a.amount for a in x.adjustments) for x in remit.lines)
+    assert remit.paid == 0 and remit.total_charge == sum(x.charge for x in remit.lines)
 
 
 def test_birth_date_mismatch_is_co31():

@@ -108,7 +108,11 @@ def test_registry_has_unique_ids_in_stage_order():
     stages = [r.stage for r in REGISTRY.values()]
     assert stages == sorted(stages, key=[FRONT_END, CLAIM, LINE].index)
     for rule in REGISTRY.values():
-        assert rule.title and rule.carcs, rule.id
+        # adjudication rules answer with CARCs; front-end edits with claim status codes, never a CARC
+        if rule.stage == FRONT_END:
+            assert rule.title and rule.status_codes and not rule.carcs, rule.id
+        else:
+            assert rule.title and rule.carcs, rule.id
 
 
 def test_every_domain_carc_has_a_rule_or_a_pricing_step():

@@ -107,8 +107,8 @@ def test_replacement_claims_only_where_the_payer_takes_them(corrections, frequen
     remit = adjudicate(claim(line("99213"), frequency_code=frequency, **extra), payer, AS_OF, CODES)
     assert (remit.status == "rejected") is rejected
     if rejected:
-        (msg,) = [m for m in remit.rejections if m.rule == "fe-frequency"]
-        assert msg.box == "22" and "reopen claim CLM-0999" in msg.message
+        (msg,) = [m for m in remit.errors if m.rule == "fe-frequency"]
+        assert msg.box == "22" and msg.status_code == "535" and "reopen claim CLM-0999" in msg.message
 
 
 def test_corrections_must_be_a_known_mode():

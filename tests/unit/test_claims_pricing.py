@@ -239,3 +239,113 @@ def test_payer_loader_names_file_and_line(tmp_path):
         load_payer(write(tmp_path, GOOD.replace("practice data, not real", "our data")))
     with pytest.raises(PayerError, match="YAML syntax"):
         load_payer(write(tmp_path, GOOD + "  bad: [\n"))
+
+
+# --------------------------------------------------------------------------- component, bilateral, rank, units
+#
+# The pricing rule (PayerProfile.line_fee): unit fee (a -26/-TC component from the fee schedule's
+# CODE-26/CODE-TC entry, else the global fee x professional_percent or x the rest, rounded half up)
+# x units x bilateral_percent/100 for -50, rounded half up to the cent; a surgery line ranked 2nd or
+# later on its date then pays the rank percent of that amount, rounded half up. Allowed is the lower
+# of that and the charge.
+
+def _priced_payer(**overrides):
+    from app.claims.samples import SAMPLE_PAYER
+
+    fees = dict(SAMPLE_PAYER["fee_schedule"], **overrides.pop("fees", {}))
+    base = {"fee_schedule": fees, "benefits": {"deductible": "0", "coinsurance_percent": 0},
+            "components": {"professional_percent": 40}}
+    base.update(overrides)
+    return sample_payer(**base)
+
+
+PRICING_CASES = [
+    # id, lines (code, modifiers, units, charge, dos), payer overrides, allowed per line, CO-59 per line
+    ("global fee, no modifier", [("76942", (), 1, "500.00", 10)], {}, ["32.00"], ["0"]),
+    ("-26 from the percent split (40%)", [("76942", ("26",), 1, "500.00", 10)], {}, ["12.80"], ["0"]),
+    ("-TC is the rest (60%)", [("76942", ("TC",), 1, "500.00", 10)], {}, ["19.20"], ["0"]),
+    ("-26 split rounds half up: 16.25 x 26% = 4.225", [("76942", ("26",), 1, "500.00", 10)],
+     {"fees": {"76942": "16.25"}, "components": {"professional_percent": 26}}, ["4.23"], ["0"]),
+    ("-TC split rounds half up: 16.25 x 74% = 12.025", [("76942", ("TC",), 1, "500.00", 10)],
+     {"fees": {"76942": "16.25"}, "components": {"professional_percent": 26}}, ["12.03"], ["0"]),
+    ("a CODE-26 fee beats the split", [("76942", ("26",), 1, "500.00", 10)],
+     {"fees": {"76942-26": "11.11"}}, ["11.11"], ["0"]),
+    ("a CODE-TC fee beats the split", [("76942", ("TC",), 1, "500.00", 10)],
+     {"fees": {"76942-TC": "22.22"}}, ["22.22"], ["0"]),
+    ("component x units", [("76942", ("26",), 3, "500.00", 10)], {}, ["38.40"], ["0"]),
+    ("-50 pays 150% by default", [("20610", ("50",), 1, "500.00", 10)], {}, ["90.00"], ["0"]),
+    ("-50 at the payer's own rate", [("20610", ("50",), 1, "500.00", 10)], {"bilateral_percent": 200},
+     ["120.00"], ["0"]),
+    ("-50 rounds half up once: 60.35 x 150% = 90.525", [("20610", ("50",), 1, "500.00", 10)],
+     {"fees": {"20610": "60.35"}}, ["90.53"], ["0"]),
+    ("units x fee", [("J3301", (), 4, "500.00", 10)], {}, ["7.20"], ["0"]),
+    ("charge below the fee is the allowed amount", [("20610", ("50",), 1, "75.00", 10)], {}, ["75.00"], ["0"]),
+    ("rank by fee, not by charge or order", [("20610", ("RT",), 1, "900.00", 10), ("11102", (), 1, "100.00", 10)],
+     {}, ["30.00", "97.00"], ["30.00", "0"]),
+    # 20610 at 70.00 alone is below 11102 (97.00), but its bilateral amount (105.00) is above it
+    ("a bilateral line ranks by its 150% amount", [("11102", (), 1, "500.00", 10), ("20610", ("50",), 1, "500.00", 10)],
+     {"fees": {"20610": "70.00"}}, ["48.50", "105.00"], ["48.50", "0"]),
+    ("third rank takes the payer's last percent", [("11102", (), 1, "500.00", 10), ("11042", (), 1, "500.00", 10),
+                                                 ("20610", ("RT",), 1, "500.00", 10)],
+     {"multiple_procedure_reduction": {"enabled": True, "percents": [100, 50, 25], "applies_to": ["10004-69990"]}},
+     ["48.50", "124.00", "15.00"], ["48.50", "0", "45.00"]),
+    ("ties keep line order", [("20610", ("RT",), 1, "500.00", 10), ("20610", ("LT",), 1, "500.00", 10)],
+     {}, ["60.00", "30.00"], ["0", "30.00"]),
+    ("rank applies per date of service", [("11102", (), 1, "500.00", 10), ("20610", ("RT",), 1, "500.00", 11)],
+     {}, ["97.00", "60.00"], ["0", "0"]),
+    ("reduced amount rounds half up: 97.25 x 50% = 48.625", [("11042", (), 1, "500.00", 10),
+                                                           ("11102", (), 1, "500.00", 10)],
+     {"fees": {"11102": "97.25"}}, ["124.00", "48.63"], ["0", "48.62"]),
+    ("radiology is not ranked with surgery", [("11102", (), 1, "500.00", 10), ("76942", ("26",), 1, "500.00", 10)],
+     {}, ["97.00", "12.80"], ["0", "0"]),
+]
+
+
+@pytest.mark.parametrize("lines, overrides, allowed, reductions",
+                         [pytest.param(*case[1:], id=case[0]) for case in PRICING_CASES])
+def test_pricing_table(lines, overrides, allowed, reductions):
+    data = claim_data(diagnoses=["M17.11", "L57.0"], lines=[
+        line(code, modifiers, charge=charge, units=units, dos=f"2026-03-{day:02d}")
+        for code, modifiers, units, charge, day in lines])
+    remit = run(Claim.from_dict(data), _priced_payer(**overrides))
+    assert remit.status == "paid", remit.explanations
+    assert [str(x.allowed) for x in remit.lines] == allowed
+    co59 = [str(sum((a.amount for a in x.adjustments if a.carc == "59"), D("0"))) for x in remit.lines]
+    assert [D(c) for c in co59] == [D(r) for r in reductions]
+    for x in remit.lines:  # CO-45 is what the fee schedule takes off the charge; paid is the allowed amount
+        assert x.charge == x.paid + sum(a.amount for a in x.adjustments)
+        assert x.paid == x.allowed
+
+
+def test_a_component_without_a_split_or_a_component_fee_has_no_price():
+    payer = _priced_payer(components={})
+    remit = run(Claim.from_dict(claim_data(lines=[line("76942", ("26",), charge="90.00")])), payer)
+    assert adj(remit.lines[0]) == ["CO-96 90.00 [N130]"]
+    assert "no price" in remit.lines[0].explanations[0]
+
+
+def test_component_and_bilateral_lines_say_how_they_were_priced():
+    data = claim_data(lines=[line("76942", ("TC",), charge="90.00"), line("20610", ("50",), charge="200.00")])
+    remit = run(Claim.from_dict(data), _priced_payer())
+    assert "Technical component (-TC): 60% of the global fee for 76942." in remit.lines[0].explanations
+    assert "Bilateral (-50): 150% of one side's fee." in remit.lines[1].explanations
+
+
+@pytest.mark.parametrize("field, value", [
+    ("components", {"professional_percent": 120}),
+    ("components", {"professional_percent": -1}),
+    ("components", "forty"),
+    ("bilateral_percent", 0),
+])
+def test_bad_pricing_fields_are_refused(field, value):
+    from app.claims.payer import payer_from_dict
+    from app.claims.samples import SAMPLE_PAYER
+
+    with pytest.raises((ValueError, ArithmeticError)):
+        payer_from_dict(dict(SAMPLE_PAYER, **{field: value}))
+
+
+@pytest.mark.parametrize("slug", ["commercial-ppo", "medicaid-like", "medicare-like"])
+def test_shipped_payers_state_their_component_split_and_bilateral_rate(slug):
+    payer = load_payer(PAYERS_DIR / f"{slug}.yml")
+    assert payer.professional_percent == D("40") and payer.bilateral_percent == D("150")

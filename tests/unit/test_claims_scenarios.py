@@ -320,7 +320,7 @@ def test_a_rejected_claim_cannot_be_reopened(tmp_path):
   carcs: ["4", "45", "1"]
   paid: "0.00"
   causes: [missing-modifier]""", """  status: rejected
-  carcs: ["16"]
+  status_codes: ["562"]
   causes: [invalid-npi]""")
     s = load_scenario(write(tmp_path, text))
     problems = check_scenario(s, {"sample": sample_payer(corrections="reopening")}, CODES)
@@ -416,3 +416,60 @@ def test_shipped_scenarios_use_known_causes_and_no_cpt_descriptors(shipped):
         # procedures are described in plain words; CPT numbers never appear in the encounter text
         for line in s.claim.lines:
             assert line.code not in s.encounter, (s.slug, line.code)
+
+
+# ----------------------------------------------------------------------------- rejections: acknowledgment terms
+
+# The same claim with a blank member ID: the front end rejects it (A6, status code 164).
+REJECTED = VALID.replace("coverage: {member_id: AB123456, plan: Gold}", 'coverage: {member_id: "", plan: Gold}') \
+    .replace('''  status: partially_paid
+  carcs: ["4", "45", "1"]
+  paid: "0.00"
+  causes: [missing-modifier]''', '''  status: rejected
+  categories: [A6]
+  status_codes: ["164"]
+  causes: [missing-member-id]''').replace("{path: lines.1.modifiers, value: [RT]}",
+                                         "{path: coverage.member_id, value: AB123456}") \
+    .replace('code: "20610", pointers: [A]', 'code: "20610", modifiers: [RT], pointers: [A]') \
+    .replace('      - {path: frequency_code, value: "7"}\n      - {path: original_claim_ref, value: CLM-1}\n', "")
+# (never adjudicated, so the fix goes out as a new original claim)
+
+
+def test_a_rejected_scenario_is_expected_in_acknowledgment_terms(tmp_path):
+    s = load_scenario(write(tmp_path, REJECTED))
+    assert (s.expected.status, s.expected.carcs, s.expected.status_codes, s.expected.categories) == (
+        "rejected", (), ("164",), ("A6",))
+    first = run_scenario(s, PAYERS, CODES)
+    assert first.status == "rejected" and first.carcs == () and first.status_codes == ("164",)
+
+
+@pytest.mark.parametrize("old, new, words", [
+    ('status_codes: ["164"]', 'status_codes: ["164"]\n  carcs: ["16"]', "no CARCs"),
+    ('status_codes: ["164"]', 'status_codes: ["164"]\n  paid: "0.00"', "no CARCs and no payment"),
+    ('  status_codes: ["164"]\n', "", "must list the claim status codes"),
+    ('status_codes: ["164"]', 'status_codes: ["16"]', "not a claim status code"),
+    ('status_codes: ["164"]', "status_codes: [164]", "quote numbers"),
+    ("categories: [A6]", "categories: [F2]", "claim status categories"),
+])
+def test_rejected_expectations_refuse_remittance_terms(tmp_path, old, new, words):
+    err = load_error(tmp_path, REJECTED.replace(old, new))
+    assert words in err.message
+
+
+def test_an_adjudicated_scenario_cannot_list_status_codes(tmp_path):
+    err = load_error(tmp_path, VALID.replace('paid: "0.00"', 'paid: "0.00"\n  status_codes: ["164"]'))
+    assert "belongs to a rejected claim's acknowledgment" in err.message
+
+
+@pytest.mark.parametrize("old, new, words", [
+    ('status_codes: ["164"]', 'status_codes: ["562"]', "expected claim status codes ['562']"),
+    ("categories: [A6]", "categories: [A7]", "expected categories ['A7']"),
+    ("causes: [missing-member-id]", "causes: [invalid-npi]", "cause 'invalid-npi' shows up as claim status code 562"),
+])
+def test_checker_compares_the_acknowledgment(tmp_path, old, new, words):
+    problems = check_scenario(load_scenario(write(tmp_path, REJECTED.replace(old, new))), PAYERS, CODES)
+    assert any(words in p for p in problems), problems
+
+
+def test_rejected_scenario_with_its_fix_is_sound(tmp_path):
+    assert check_scenario(load_scenario(write(tmp_path, REJECTED)), PAYERS, CODES) == []
