@@ -115,6 +115,8 @@ def test_a_verbatim_old_label_is_flagged_in_free_text(code):
     ("knee X-ray, 3 or more views", "descriptor shape"),
     ("chest CT, without contrast", "descriptor shape"),
     ("biopsy with or without imaging", "descriptor shape"),
+    ("cataract surgery with lens, routine", "descriptor shape"),
+    ("CBC, automated with differential", "descriptor shape"),
     ("visit requiring moderate decision making", "descriptor shape"),
     ("drug infusion per day", "descriptor shape"),
     ("panel including sodium", "descriptor shape"),
