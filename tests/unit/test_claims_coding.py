@@ -99,6 +99,21 @@ def test_preventive_visit_outside_its_age_band_is_co6_labelled_as_a_cpt_definiti
     assert denial(run(claim(line("99396"), dx=("I10",)))) == (None, None)
 
 
+@pytest.mark.parametrize("code,birth_date,denied", [
+    # date of service 2026-03-10: both ends of a CPT age band are inside it
+    ("99396", "1961-03-11", False),   # 64 the day before the 65th birthday: still 40-64
+    ("99396", "1961-03-10", True),    # 65 on the date of service
+    ("99397", "1961-03-10", False),   # 65: the 65-and-over code
+    ("99397", "1961-03-11", True),    # 64
+    ("99396", "1986-03-10", False),   # 40 on the date of service: lower bound included
+    ("99396", "1986-03-11", True),    # 39
+])
+def test_age_band_bounds_are_inclusive(code, birth_date, denied):
+    patient = {"name": "Doe, Jane", "birth_date": birth_date, "sex": "F"}
+    remit = run(claim(line(code), dx=("Z00.00",), patient=patient), payer=NO_ROSTER)
+    assert (denial(remit)[0] == "procedure-age") is denied, remit.lines[0].explanations
+
+
 def test_unpointed_diagnosis_does_not_trigger_age_or_sex_edits():
     c = claim(line("99213", pointers=("A",)), dx=("I10", "O80"), patient={**JANE, "sex": "M"})
     assert denial(run(c, payer=sample_payer(members=[]))) == (None, None)

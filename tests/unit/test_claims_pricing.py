@@ -97,6 +97,19 @@ def test_copay_once_per_day_instead_of_deductible_and_coinsurance():
     assert adj(v2) == ["CO-45 24.00", "PR-3 30.00"] and v2.paid == D("96.00")
 
 
+def test_copay_is_taken_once_a_day_even_with_two_copay_services_that_day():
+    payer = sample_payer(benefits={"deductible": "0", "coinsurance_percent": 20,
+                                   "copay": {"amount": "30.00", "applies_to": ["99213", "96372"]}})
+    c = Claim.from_dict(claim_data(diagnoses=["I10"], lines=[
+        line("99213", ["25"], charge="90.00"), line("96372", charge="14.00"),
+        line("99213", ["25"], charge="90.00", dos="2026-03-11")]))
+    remit = run(c, payer)
+    first, second, next_day = remit.lines
+    assert [a.carc for a in first.adjustments if a.group == "PR"] == ["3"]
+    assert "3" not in [a.carc for a in second.adjustments]   # same day: no second copay
+    assert [a.carc for a in next_day.adjustments if a.group == "PR"] == ["3"]   # a new day, a new copay
+
+
 def test_copay_never_exceeds_the_allowed_amount():
     payer = sample_payer(benefits={"copay": {"amount": "30.00", "applies_to": ["99213"]}})
     remit = run(Claim.from_dict(claim_data(lines=[line("99213", charge="25.00")], diagnoses=["I10"])), payer)

@@ -239,9 +239,9 @@ def test_nonexistent_code_is_invalid_and_earns_nothing(codes, typed, reason):
 @pytest.mark.parametrize(
     "key_code,typed,missing,credit",
     [
-        ("S72.001A", "S72.001", "a 7th character", CREDIT["header"]),
-        ("E11.22", "E11", "a 4th character", CREDIT["header"]),
-        ("N18.31", "n183", "a 5th character", CREDIT["header"]),
+        ("S72.001A", "S72.001", "a 7th character", 0.1),
+        ("E11.22", "E11", "a 4th character", 0.1),
+        ("N18.31", "n183", "a 5th character", 0.1),
         ("E11.22", "S72.001", "a 7th character", 0.0),  # a header from another category: nothing
     ],
 )
@@ -255,8 +255,8 @@ def test_header_code_is_not_billable_and_says_what_is_missing(codes, key_code, t
 def test_extra_header_code_costs_a_penalty(codes):
     grade = grade_case(dx_key("E11.22"), {"diagnoses": ["E11.22", "S72.001"]}, codes)
     extra = grade.lines[1]
-    assert (extra.status, extra.expected, extra.penalty) == ("not_billable", None, EXTRA_PENALTY["not_billable"])
-    assert grade.score == 1.0 - EXTRA_PENALTY["not_billable"]
+    assert (extra.status, extra.expected, extra.penalty) == ("not_billable", None, 0.5)
+    assert grade.score == 1.0 - 0.5
 
 
 # --- partial credit down the code ----------------------------------------------------------------
@@ -265,20 +265,20 @@ def test_extra_header_code_costs_a_penalty(codes):
 @pytest.mark.parametrize(
     "expected,given,status,credit,reason",
     [
-        ("S72.001A", "S72.001D", "partial", CREDIT["seventh_character"],
+        ("S72.001A", "S72.001D", "partial", 0.75,
          "wrong 7th character: D (subsequent encounter for closed fracture with routine healing) given, "
          "A (initial encounter for closed fracture) expected"),
-        ("M17.11", "M17.12", "partial", CREDIT["laterality"], "wrong laterality: left vs right expected"),
-        ("S72.001A", "S72.002A", "partial", CREDIT["laterality"], "wrong laterality: left vs right expected"),
-        ("M17.11", "M17.10", "partial", CREDIT["laterality"], "wrong laterality: unspecified side vs right"),
-        ("M17.0", "M17.11", "partial", CREDIT["laterality"],
+        ("M17.11", "M17.12", "partial", 0.6, "wrong laterality: left vs right expected"),
+        ("S72.001A", "S72.002A", "partial", 0.6, "wrong laterality: left vs right expected"),
+        ("M17.11", "M17.10", "partial", 0.6, "wrong laterality: unspecified side vs right"),
+        ("M17.0", "M17.11", "partial", 0.6,
          "wrong laterality: right vs bilateral expected (M17.11 given for M17.0)"),
-        ("S72.002A", "S72.001D", "partial", CREDIT["laterality"] * CREDIT["seventh_character"],
+        ("S72.002A", "S72.001D", "partial", 0.6 * 0.75,
          "wrong laterality: right vs left expected"),
-        ("E11.22", "E11.21", "partial", CREDIT["subcategory"], "right subcategory E11.2 but wrong detail"),
-        ("N18.31", "N18.32", "partial", CREDIT["subcategory"], "right subcategory N18.3 but wrong detail"),
-        ("N18.31", "N18.9", "partial", CREDIT["category"], "right category N18 but less specific"),
-        ("E11.22", "E11.9", "partial", CREDIT["category"], "right category E11 but wrong detail"),
+        ("E11.22", "E11.21", "partial", 0.5, "right subcategory E11.2 but wrong detail"),
+        ("N18.31", "N18.32", "partial", 0.5, "right subcategory N18.3 but wrong detail"),
+        ("N18.31", "N18.9", "partial", 0.25, "right category N18 but less specific"),
+        ("E11.22", "E11.9", "partial", 0.25, "right category E11 but wrong detail"),
         ("I13.10", "I12.9", "wrong", 0.0, "I12.9 (Hypertensive chronic kidney disease"),
         ("E11.22", "E10.22", "wrong", 0.0, "Excludes1 conflict with E11.22"),
         ("J02.0", "K35.80", "wrong", 0.0, "K35.80 (Unspecified acute appendicitis) given, J02.0"),
@@ -328,7 +328,7 @@ def test_accepted_alternatives_earn_full_credit(codes, given):
 def test_partial_credit_is_measured_against_the_closest_alternative(codes):
     key = {"diagnoses": [{"code": "E11.9", "accept": ["E11.22"]}]}
     line = only(grade_case(key, {"diagnoses": ["E11.21"]}, codes))
-    assert line.credit == CREDIT["subcategory"]
+    assert line.credit == 0.5
 
 
 OPTIONAL_KEY = {"diagnoses": [{"code": "E11.22"}, {"code": "N18.31"}, {"code": "Z23", "optional": True}]}
@@ -382,15 +382,15 @@ def test_order_mistakes_do_not_cascade(codes, given, statuses):
 def test_first_listed_given_second_gets_a_sequence_verdict(codes):
     grade = grade_case(dx_key("E11.22", "N18.31"), {"diagnoses": ["N18.31", "E11.22"]}, codes)
     first = grade.lines[0]
-    assert (first.status, first.credit, first.given_position) == ("sequence", SEQUENCE_FACTOR, 2)
+    assert (first.status, first.credit, first.given_position) == ("sequence", 0.5, 2)
     assert first.reason == "first-listed diagnosis not first"
-    assert grade.score == pytest.approx((SEQUENCE_FACTOR + 1) / 2)
+    assert grade.score == pytest.approx((0.5 + 1) / 2)
 
 
 def test_partial_first_listed_out_of_place_says_both(codes):
     line = grade_case(dx_key("S72.001A", "Z23"), {"diagnoses": ["Z23", "S72.001D"]}, codes).lines[0]
     assert line.status == "partial"
-    assert line.credit == pytest.approx(CREDIT["seventh_character"] * SEQUENCE_FACTOR)
+    assert line.credit == pytest.approx(0.75 * 0.5)
     assert "wrong 7th character" in line.reason and "first-listed diagnosis not first" in line.reason
 
 
@@ -398,8 +398,8 @@ def test_partial_matches_pair_by_best_total_not_by_position(codes):
     grade = grade_case(dx_key("E11.22", "N18.31"), {"diagnoses": ["N18.32", "E11.21"]}, codes)
     first, second = grade.lines
     assert (first.code, second.code) == ("E11.21", "N18.32")
-    assert first.credit == CREDIT["subcategory"] * SEQUENCE_FACTOR
-    assert second.credit == CREDIT["subcategory"]
+    assert first.credit == 0.5 * 0.5
+    assert second.credit == 0.5
 
 
 def test_swapped_siblings_each_find_their_exact_match(codes):
@@ -448,7 +448,8 @@ def test_best_assignment_maximises_the_total(weights, best):
 # --- procedures: code, modifiers and units ------------------------------------------------------------
 
 E_M_KEY = {"procedures": [{"code": "99214", "modifiers": ["25"], "units": 1}]}
-SHARE_CODE, SHARE_MODS, SHARE_UNITS = PROCEDURE_SHARES["code"], PROCEDURE_SHARES["modifiers"], PROCEDURE_SHARES["units"]
+# the documented shares of a procedure line (code, modifiers, units), pinned
+SHARE_CODE, SHARE_MODS, SHARE_UNITS = 0.6, 0.2, 0.2
 
 
 @pytest.mark.parametrize(
@@ -530,16 +531,18 @@ def test_procedure_known_only_to_the_key_is_still_correct(codes):
     [
         (["K35.80"], ["K35.80", "R10.9"],
          "signs and symptoms routinely associated with a confirmed diagnosis are not coded separately",
-         EXTRA_PENALTY["symptom"]),
-        (["J02.0"], ["J02.0", "R50.9"], "R50.9 is a symptom code", EXTRA_PENALTY["symptom"]),
-        (["E11.22"], ["E11.22", "E10.22"], "Excludes1 conflict with E11.22", EXTRA_PENALTY["excludes1"]),
-        (["E10.22"], ["E10.22", "E11.9"], "Excludes1 conflict with E10.22", EXTRA_PENALTY["excludes1"]),
-        (["I10"], ["I10", "O10.02"], "Excludes1 conflict with I10", EXTRA_PENALTY["excludes1"]),  # range O10-O11
+         0.5),
+        (["J02.0"], ["J02.0", "R50.9"], "R50.9 is a symptom code", 0.5),
+        (["E11.22"], ["E11.22", "E10.22"], "Excludes1 conflict with E11.22", 0.5),
+        (["E10.22"], ["E10.22", "E11.9"], "Excludes1 conflict with E10.22", 0.5),
+        (["I10"], ["I10", "O10.02"], "Excludes1 conflict with I10", 0.5),  # range O10-O11
+        # the other direction: the EXTRA code's own Excludes1 note (I10: O10-O11) names the key code
+        (["O10.02"], ["O10.02", "I10"], "Excludes1 conflict with O10.02", 0.5),
         (["E11.22", "N18.31"], ["E11.22", "N18.31", "J02.9"], "not documented in the vignette / not in the key",
-         EXTRA_PENALTY["not_in_key"]),
-        (["E11.22"], ["E11.22", "e1122"], "duplicate of line 1", EXTRA_PENALTY["duplicate"]),
-        (["E11.22"], ["E11.22", "E11.99"], "E11.99 does not exist", EXTRA_PENALTY["invalid"]),
-        (["Z23"], ["Z23", "R50.9"], "not documented in the vignette", EXTRA_PENALTY["not_in_key"]),
+         0.5),
+        (["E11.22"], ["E11.22", "e1122"], "duplicate of line 1", 0.25),
+        (["E11.22"], ["E11.22", "E11.99"], "E11.99 does not exist", 0.5),
+        (["Z23"], ["Z23", "R50.9"], "not documented in the vignette", 0.5),
     ],
 )
 def test_extra_codes_cost_credit_and_say_why(codes, key, given, reason, penalty):
@@ -574,7 +577,7 @@ def test_extras_explained_by_a_coded_diagnosis_are_not_taken_as_wrong_answers(co
 def test_extra_procedure_is_not_in_the_key(codes):
     grade = grade_case(E_M_KEY, {"procedures": [{"code": "99214", "modifiers": ["25"]}, {"code": "96372"}]}, codes)
     extra = grade.lines[-1]
-    assert (extra.status, extra.kind, extra.penalty) == ("extra", "procedure", EXTRA_PENALTY["not_in_key"])
+    assert (extra.status, extra.kind, extra.penalty) == ("extra", "procedure", 0.5)
     assert "not documented in the vignette / not in the key: 96372" in extra.reason
 
 
@@ -608,7 +611,7 @@ def test_a_mixed_answer_adds_up(codes):
     response = {"diagnoses": ["E11.21", "N18.31", "I10"],
                 "procedures": [{"code": "99214"}, {"code": "20610", "modifiers": ["RT"], "units": 2}]}
     grade = grade_case(FULL_KEY, response, codes)
-    expected_points = CREDIT["subcategory"] + 1 + 0 + (1 - SHARE_MODS) + (1 - SHARE_UNITS)
+    expected_points = 0.5 + 1 + 0 + (1 - SHARE_MODS) + (1 - SHARE_UNITS)
     assert grade.points == pytest.approx(expected_points)
     assert grade.score == pytest.approx(expected_points / 5)
     assert sum(line.points for line in grade.lines) == pytest.approx(grade.points)
@@ -793,3 +796,22 @@ def test_stored_verdicts_are_the_same_data_as_dataclasses_asdict(codes):
     assert any(line.modifiers is not None and line.units is not None for line in lines)
     for line in lines:
         assert line.as_dict() == dataclasses.asdict(line)
+
+
+# --- the documented numbers, pinned (the tables above are checked against these, not against themselves)
+
+
+def test_credit_and_penalty_tables_are_the_documented_ones():
+    """The module docstring of app/grading/grader.py documents these numbers; instructors rely on them."""
+    assert CREDIT == {"exact": 1.0, "seventh_character": 0.75, "laterality": 0.6, "subcategory": 0.5,
+                      "category": 0.25, "header": 0.1}
+    assert SEQUENCE_FACTOR == 0.5
+    assert PROCEDURE_SHARES == {"code": 0.6, "modifiers": 0.2, "units": 0.2}
+    assert EXTRA_PENALTY == {"duplicate": 0.25, "excludes1": 0.5, "symptom": 0.5, "invalid": 0.5,
+                             "not_billable": 0.5, "not_in_key": 0.5}
+
+
+def test_header_of_an_accepted_alternative_earns_header_credit(codes):
+    key = {"diagnoses": [{"code": "E11.22", "accept": ["I12.9"]}], "procedures": []}
+    line = only(grade_case(key, {"diagnoses": ["I12"]}, codes))
+    assert line.status == "not_billable" and line.credit == 0.1
