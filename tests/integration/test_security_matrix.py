@@ -301,7 +301,37 @@ def test_scenario_page_hides_its_expected_answer(app, make_user):
             assert text not in html, f"{slug}: rationale shown before submission"
 
 
+def _key_codes(key) -> set[str]:
+    """Every code of a case key and its accepted alternatives, dotted and undotted."""
+    codes = set()
+    for entry in (key.get("diagnoses") or []) + (key.get("procedures") or []):
+        for code in [entry.get("code")] + list(entry.get("accept") or []):
+            if code:
+                codes |= {str(code), str(code).replace(".", "")}
+    return codes
+
+
+def test_no_case_page_names_a_key_code_anywhere_before_submission(app, make_user):
+    """Not in the text, not in a data attribute, not in a script: the pre-submit page is free of the key."""
+    from app.extensions import db
+    from app.models import CodingCase
+    make_user("coder@example.test", PASSWORD)
+    student = CsrfClient(app)
+    student.login("coder@example.test", PASSWORD)
+    with app.app_context():
+        cases = [(c.slug, c.answer_key) for c in db.session.scalars(sa.select(CodingCase))]
+    assert len(cases) >= 60
+    for slug, key in cases:
+        html = student.get(f"/cases/{slug}").get_data(as_text=True)
+        assert 'name="diagnoses' in html or "diagnos" in html.lower()   # the answer form is on the page
+        for code in _key_codes(key):
+            assert not re.search(rf"(?<![A-Za-z0-9.]){re.escape(code)}(?![0-9A-Za-z])", html), \
+                f"{slug}: key code {code} appears in the page before submission"
+
+
 def test_exam_item_page_hides_the_key_and_rationale(app, make_user):
+    from markupsafe import escape
+
     from app.extensions import db
     from app.models import ExamAttempt, ExamQuestion
     make_user("coder@example.test", PASSWORD)
@@ -313,14 +343,30 @@ def test_exam_item_page_hides_the_key_and_rationale(app, make_user):
     assert resp.status_code in (302, 303), resp.status_code
     with app.app_context():
         attempt = db.session.scalar(sa.select(ExamAttempt))
-        first = db.session.scalar(sa.select(ExamQuestion).where(ExamQuestion.qid == attempt.items[0]["q"]))
-        rationale = (first.rationale or "").strip() if hasattr(first, "rationale") else ""
-        attempt_id = attempt.id
-    html = student.get(f"/exams/attempts/{attempt_id}").get_data(as_text=True)
-    assert first.stem.split("\n")[0][:40] in html or "question" in html.lower()
-    if rationale:
-        assert rationale not in html
-    assert 'data-answer' not in html and 'data-correct' not in html
+        attempt_id, items = attempt.id, attempt.items
+        questions = {q.qid: q for q in db.session.scalars(sa.select(ExamQuestion))}
+    checked = 0
+    for position, item in enumerate(items[:12]):
+        q = questions[item["q"]]
+        html = student.get(f"/exams/attempts/{attempt_id}?item={position + 1}").get_data(as_text=True)
+        if str(escape(q.stem.strip().split("\n")[0][:60])) not in html:
+            continue  # the page shows another position: only check pages known to show this item
+        for choice in q.choices:  # no option's rationale before submission
+            assert str(escape(choice["why"].strip())) not in html
+        options = re.search(r'<ol class="options"[^>]*>(.*?)</ol>', html, re.S).group(1)
+        shown = re.findall(r"<li>.*?</li>", options, re.S)
+        assert len(shown) == len(q.choices)
+        # every option's markup is the same apart from its text and its index: no class, attribute or
+        # marker sets the right one apart
+        shapes = set()
+        for li in shown:
+            text = re.sub(r"<[^>]+>", "", li).strip()
+            shapes.add(re.sub(r'value="\d+"', 'value="N"', li).replace(text, "TEXT"))
+        assert len(shapes) == 1, shapes
+        for marker in ("data-answer", "data-correct", "correct", "is-answer", "right-answer"):
+            assert marker not in options
+        checked += 1
+    assert checked >= 3
 
 
 # --------------------------------------------------------------------------- fuzzed form posts (hypothesis)

@@ -83,7 +83,7 @@ def test_coinsurance_rounds_half_up():
     assert remit.lines[0].paid == D("7.57")
 
 
-def test_copay_once_per_day_instead_of_deductible_and_coinsurance():
+def test_copay_on_each_visit_day_instead_of_deductible_and_coinsurance():
     payer = sample_payer(benefits={"deductible": "500", "coinsurance_percent": 20,
                                    "copay": {"amount": "30.00", "applies_to": ["99202-99215"]}})
     # 25: a separate visit the day of the minor procedure; 24: an unrelated visit in its 10-day global period

@@ -132,3 +132,22 @@ def test_blueprint_round_trips_through_plain_data(shipped):
     for bp in shipped.values():
         again = Blueprint.from_data(bp.as_data())
         assert again.as_data() == bp.as_data() and again.total == bp.total
+
+
+@pytest.mark.parametrize("right, passed", [(7, True), (6, False), (10, True), (0, False)])
+def test_a_score_exactly_at_the_pass_mark_passes(right, passed):
+    """70% needed (the CPC's pass mark): 7 of 10 is exactly 70% and passes; 6 of 10 does not."""
+    bp = Blueprint(slug="ten", title="Ten", exam="cpc", minutes=10, pass_percent=70, domains=(("a", 10),))
+    items = [{"q": f"a{i}", "domain": "a"} for i in range(10)]
+    key = {f"a{i}": 0 for i in range(10)}
+    answers = {i: (0 if i < right else 1) for i in range(10)}
+    score = score_form(bp, items, answers, key)
+    assert (score.correct, score.percent, score.passed) == (right, right * 10.0, passed)
+
+
+def test_a_pass_mark_that_is_not_a_whole_share_still_passes_at_the_mark():
+    """2 of 3 is 66.67%: a 66.67% pass mark, given as 200/3, passes it despite float rounding."""
+    bp = Blueprint(slug="three", title="Three", exam="cpc", minutes=10, pass_percent=200 / 3, domains=(("a", 3),))
+    items = [{"q": f"a{i}", "domain": "a"} for i in range(3)]
+    score = score_form(bp, items, {0: 0, 1: 0, 2: 1}, {f"a{i}": 0 for i in range(3)})
+    assert score.passed

@@ -53,3 +53,23 @@ def test_missed_again_is_due_today_and_keeps_the_ease():
 def test_quality_outside_0_to_5_is_refused(bad):
     with pytest.raises(ValueError):
         review(CardState(), bad, TODAY)
+
+
+@pytest.mark.parametrize("quality,interval,ease", [
+    # the third interval multiplies by the ease the card had BEFORE this review (2.5), and the ease
+    # moves after: 6 * 2.5 = 15 days (the new ease 2.6 would give 16; 2.36 would give 15; 2.18 gives 14)
+    (5, 15, 2.6),
+    (4, 15, 2.5),
+    (3, 15, 2.36),
+])
+def test_the_interval_uses_the_ease_before_this_review(quality, interval, ease):
+    state = CardState(ease=2.5, interval=6, repetitions=2, due=date(2026, 5, 1))
+    after = review(state, quality, date(2026, 5, 1))
+    assert (after.interval, after.ease, after.repetitions) == (interval, ease, 3)
+    assert after.due == date(2026, 5, 1 + interval)
+
+
+def test_a_lowered_ease_shortens_the_next_interval_not_this_one():
+    state = CardState(ease=1.5, interval=10, repetitions=3, due=date(2026, 5, 1))
+    after = review(state, 3, date(2026, 5, 1))   # ease 1.5 -> 1.36; interval ceil(10 * 1.5) = 15, not 14
+    assert (after.interval, after.ease) == (15, 1.36)
