@@ -62,3 +62,28 @@ def test_codebook_pages_work_without_javascript(client):
 def test_codebook_home_lists_chapters(client):
     page = client.get("/codebook/").get_data(as_text=True)
     assert "Certain infectious and parasitic diseases" in page
+
+
+@pytest.mark.parametrize("q, system, other_system_code", [
+    ("J18", "hcpcs", "J18.9"),     # J18: an ICD-10-CM category and the start of HCPCS J-codes
+    ("J18", "icd10cm", None),
+    ("992", "hcpcs", "99213"),     # a CPT-shaped prefix asked of HCPCS finds no CPT code
+    ("G0", "icd10cm", "G0438"),    # a HCPCS-shaped prefix asked of ICD-10-CM finds no HCPCS code
+])
+def test_a_code_shaped_query_keeps_to_the_chosen_code_set(client, q, system, other_system_code):
+    data = client.get("/api/codes", query_string={"q": q, "system": system, "limit": 50}).get_json()
+    results = data["results"]
+    assert all(r["system"] == system for r in results), [(r["system"], r["code"]) for r in results]
+    if other_system_code:
+        assert other_system_code not in [r["code"] for r in results]
+    if system == "icd10cm" and q == "J18":
+        assert "J18.9" in [r["code"] for r in results]
+
+
+@pytest.mark.parametrize("q", ["A00", "A0", "C00", "1", "S7"])
+def test_chapters_and_blocks_are_not_code_prefix_results(client, q):
+    data = client.get("/api/codes", query_string={"q": q, "system": "icd10cm", "limit": 100}).get_json()
+    codes = [r["code"] for r in data["results"]]
+    assert codes, q
+    assert not [c for c in codes if "-" in c or c.isdigit()], codes   # "A00-A09" is a block, "1" a chapter
+    assert {r["kind"] for r in data["results"]} <= {"code", "category", "subcategory"}, data["results"]
