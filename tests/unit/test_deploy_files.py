@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import re
 import shlex
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -154,3 +155,21 @@ def test_python_in_the_doc_is_python3():
     """Stock Debian has python3 and no `python`."""
     doc = (ROOT / "docs" / "deploy.md").read_text()
     assert not re.search(r"(^|[\s;&|(])python(\s|$)", doc, re.M)
+
+
+def test_systemd_accepts_the_units(tmp_path):
+    """`systemd-analyze verify` on the units with the clone's and env file's paths pointed at this checkout:
+    it checks every key and that each ExecStart program exists and is executable."""
+    analyze = shutil.which("systemd-analyze")
+    if analyze is None:
+        pytest.skip("systemd-analyze is not installed (Debian package systemd); the parse tests above still ran")
+    env_file = tmp_path / "chart2claim.env"
+    env_file.write_text("APP_CONFIG=production\n")
+    names = ["chart2claim.service", "chart2claim-close-expired.service", "chart2claim-close-expired.timer"]
+    for name in names:
+        text = (DEPLOY / "systemd" / name).read_text()
+        (tmp_path / name).write_text(text.replace(APP_DIR, str(ROOT)).replace(ENV_FILE, str(env_file)))
+    done = subprocess.run([analyze, "verify", "--man=no", *(f"./{n}" for n in names)], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=60)
+    problems = [line for line in done.stderr.splitlines() if "chart2claim" in line]
+    assert done.returncode == 0 and not problems, done.stderr[-3000:]
