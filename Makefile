@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := wsgi
 
-.PHONY: run test setup deps dev-deps db codes content demo browser test-postgres bench clean
+.PHONY: run test setup deps dev-deps db codes content demo browser nginx test-postgres bench clean
 
 $(BIN)/.installed: requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -45,8 +45,13 @@ run: setup
 browser:
 	@scripts/ensure-browser
 
+# The proxy test (tests/integration/test_nginx.py) runs the shipped nginx site file in front of gunicorn:
+# Debian's nginx is installed here when missing and possible; otherwise a loud notice, and that test skips.
+nginx:
+	@scripts/ensure-nginx
+
 # The suite runs on SQLite always; the database tests run again on PostgreSQL when TEST_DATABASE_URL is set.
-test: browser setup dev-deps
+test: browser nginx setup dev-deps
 	env -u TEST_DATABASE_URL $(BIN)/python -m pytest -n 2 --dist loadgroup
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
 		echo "== again on PostgreSQL ($$TEST_DATABASE_URL) =="; \

@@ -48,6 +48,11 @@ class Config:
     REGISTRATION_WINDOW = timedelta(hours=1)
 
     WTF_CSRF_TIME_LIMIT = None  # tied to the session instead of a clock
+
+    #: How many proxies in front of the app add to X-Forwarded-For/-Proto/-Host (nginx alone: 1). The
+    #: client's address is then the one the outermost trusted proxy saw, so the per-address limits above
+    #: count clients, not the proxy. 0 (the default) trusts no X-Forwarded-* header: a client could forge them.
+    TRUSTED_PROXIES = os.environ.get("TRUSTED_PROXIES", "0")
     HSTS = False
     DEMO_PASSWORD_STUDENT = "chart-to-claim-learner"
     DEMO_PASSWORD_INSTRUCTOR = "chart-to-claim-teacher"

@@ -5,6 +5,7 @@ import os
 
 from flask import Flask, abort, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from app.extensions import csrf, db, login_manager, migrate, register_sqlite_pragmas
@@ -43,6 +44,7 @@ def create_app(config: str | type | dict | None = None) -> Flask:
     if isinstance(config, dict):
         app.config.update(config)
     os.makedirs(app.instance_path, exist_ok=True)
+    trust_proxies(app)
 
     register_extensions(app)
     register_blueprints(app)
@@ -52,6 +54,22 @@ def create_app(config: str | type | dict | None = None) -> Flask:
     register_commands(app)
     register_template_helpers(app)
     return app
+
+
+def trust_proxies(app: Flask) -> None:
+    """Behind ``TRUSTED_PROXIES`` proxies, take the client's address, scheme and host from the
+    X-Forwarded-* headers those proxies add (werkzeug's ProxyFix), and only from the last that many
+    entries: anything the client itself sent in those headers comes before them and is ignored. Without
+    this, every request has the proxy's address and the per-address limits count the whole site as one
+    client. 0 trusts no header."""
+    raw = app.config.get("TRUSTED_PROXIES", 0)
+    text = str(raw).strip()
+    if isinstance(raw, bool) or not text.isascii() or not text.isdigit() or int(text) > 10:
+        raise RuntimeError(f"TRUSTED_PROXIES={raw!r} is not a number of proxies from 0 to 10 "
+                           "(nginx alone in front of gunicorn: 1; no proxy: 0).")
+    hops = app.config["TRUSTED_PROXIES"] = int(text)
+    if hops:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
 
 def register_extensions(app: Flask) -> None:
