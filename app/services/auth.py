@@ -51,9 +51,12 @@ def create_user(email: str, name: str, password: str, role: str = Role.STUDENT.v
     problem = password_problem(password, email)
     if problem:
         raise AccountError("password", problem)
+    # Hash before asking whether the address is taken, so "already exists" costs the same Argon2 work as a
+    # new account: the answer's timing does not tell which addresses have accounts.
+    password_hash = hash_password(password)
     if get_user_by_email(email):
         raise AccountError("email", "An account with this e-mail already exists. Log in instead.")
-    user = User(email=email, name=name.strip()[:100], password_hash=hash_password(password), role=role)
+    user = User(email=email, name=name.strip()[:100], password_hash=password_hash, role=role)
     db.session.add(user)
     try:
         db.session.commit()

@@ -236,3 +236,20 @@ def test_registrations_are_limited_per_address_in_the_database_and_keep_the_inpu
                                      .where(LoginFailure.key.like("register-ip:%"))) == 3
     finally:
         app.config["REGISTRATIONS_PER_IP"] = 10
+
+
+def test_registering_a_taken_address_hashes_the_password_as_a_new_account_does(app, csrf_client, make_user,
+                                                                               monkeypatch):
+    """Timing must not tell which addresses have accounts: both answers run the Argon2 hash once (asserted by
+    counting calls, not by a clock)."""
+    from app.services import auth as auth_service
+    make_user("taken@example.test")
+    calls = []
+    real = auth_service.hash_password
+    monkeypatch.setattr(auth_service, "hash_password", lambda pw: calls.append(pw) or real(pw))
+    for email, status in (("taken@example.test", 422), ("fresh@example.test", 302)):
+        calls.clear()
+        resp = csrf_client.post("/auth/register", {"name": "Tim Ing", "email": email,
+                                                   "password": PASSWORD, "confirm": PASSWORD})
+        assert resp.status_code == status
+        assert calls == [PASSWORD], email
