@@ -3,6 +3,7 @@ from flask_login import current_user
 from markupsafe import Markup
 
 from app.auth.decorators import role_required
+from app.content.filenames import clean_upload_name
 from app.content.markdown import render_markdown
 from app.content.quizfiles import QUESTION_TYPES, QuizFileErrors
 from app.params import db_int
@@ -292,7 +293,7 @@ def import_file():
             errors = ["The file is not UTF-8 text."]
         else:
             try:
-                data = quiz_service.parse_upload(text, upload.filename or "upload", form.format.data or None,
+                data = quiz_service.parse_upload(text, clean_upload_name(upload.filename), form.format.data or None,
                                                  (form.title.data or "").strip())
             except QuizFileErrors as exc:
                 errors = [str(e) for e in exc.errors]
