@@ -51,6 +51,12 @@ class Config:
     REGISTRATIONS_PER_IP = 10
     REGISTRATION_WINDOW = timedelta(hours=1)
 
+    # Wrong class join codes, per student and per client address (same table): a code is 8 characters of 32,
+    # so guessing one at these rates would take millions of years.
+    JOIN_FAILURES_PER_USER = 10
+    JOIN_FAILURES_PER_IP = 30
+    JOIN_FAILURE_WINDOW = timedelta(hours=1)
+
     WTF_CSRF_TIME_LIMIT = None  # tied to the session instead of a clock
     HSTS = False
     DEMO_PASSWORD_STUDENT = "chart-to-claim-learner"

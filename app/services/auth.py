@@ -91,7 +91,7 @@ def note_registration_attempt(client_ip: str) -> None:
     db.session.commit()
 
 
-def _limit_key(kind: str, *parts: str) -> str:
+def limit_key(kind: str, *parts: str) -> str:
     # Every part is bounded (an e-mail is at most 254 characters by the form; an address is whatever the
     # server was told) so a key always fits its String(300) column.
     return f"{kind}:" + "|".join(part[:140] for part in parts)
@@ -109,14 +109,24 @@ def _wait_after_failures(failures: int, last_failure, now) -> int:
     return max(0, math.ceil(delay - (now - last_failure).total_seconds()))
 
 
-def _wait_for_ceiling(key: str, limit: int, since, now) -> int:
-    """Seconds until the oldest failure under ``key`` leaves the window, if ``limit`` are in it; else 0."""
+def wait_for_ceiling(key: str, limit: int, window: timedelta, now=None) -> int:
+    """Seconds until the oldest attempt under ``key`` leaves the sliding ``window``, if ``limit`` are in it;
+    else 0. Any limit counted in ``login_failures`` (logins, join codes) asks here."""
+    now = now or utcnow()
     times = db.session.scalars(sa.select(LoginFailure.created_at).where(
-        LoginFailure.key == key, LoginFailure.created_at > since)
+        LoginFailure.key == key, LoginFailure.created_at > now - window)
         .order_by(LoginFailure.created_at.desc()).limit(limit)).all()
     if len(times) < limit:
         return 0
-    return max(1, math.ceil((times[-1] + current_app.config["LOGIN_FAILURE_WINDOW"] - now).total_seconds()))
+    return max(1, math.ceil((times[-1] + window - now).total_seconds()))
+
+
+def note_failures(*keys: str) -> None:
+    """Count one failed attempt under each key (and trim rows older than a day)."""
+    now = utcnow()
+    db.session.add_all([LoginFailure(key=key, created_at=now) for key in keys])
+    db.session.execute(sa.delete(LoginFailure).where(LoginFailure.created_at < now - timedelta(days=1)))
+    db.session.commit()
 
 
 def login_wait(email: str, client_ip: str) -> int:
@@ -133,12 +143,13 @@ def login_wait(email: str, client_ip: str) -> int:
     now = utcnow()
     since = now - cfg["LOGIN_FAILURE_WINDOW"]
     email = normalise_email(email)
-    pair_key = _limit_key("account-ip", email, client_ip)
+    pair_key = limit_key("account-ip", email, client_ip)
     pair = db.session.execute(sa.select(sa.func.count(), sa.func.max(LoginFailure.created_at)).where(
         LoginFailure.key == pair_key, LoginFailure.created_at > since)).one()
+    window = cfg["LOGIN_FAILURE_WINDOW"]
     return max(_wait_after_failures(pair[0], pair[1], now),
-               _wait_for_ceiling(_limit_key("ip", client_ip), cfg["LOGIN_FAILURES_PER_IP"], since, now),
-               _wait_for_ceiling(_limit_key("account", email), cfg["LOGIN_FAILURES_PER_ACCOUNT"], since, now))
+               wait_for_ceiling(limit_key("ip", client_ip), cfg["LOGIN_FAILURES_PER_IP"], window, now),
+               wait_for_ceiling(limit_key("account", email), cfg["LOGIN_FAILURES_PER_ACCOUNT"], window, now))
 
 
 def authenticate(email: str, password: str, client_ip: str) -> User:
@@ -148,15 +159,11 @@ def authenticate(email: str, password: str, client_ip: str) -> User:
     wait = login_wait(email, client_ip)
     if wait:
         raise TooManyAttempts(wait)
-    now = utcnow()
     email = normalise_email(email)
-    keys = [_limit_key("account-ip", email, client_ip), _limit_key("ip", client_ip), _limit_key("account", email)]
+    keys = [limit_key("account-ip", email, client_ip), limit_key("ip", client_ip), limit_key("account", email)]
     user = get_user_by_email(email)
     if not verify_password(user.password_hash if user else None, password or ""):
-        db.session.add_all([LoginFailure(key=key, created_at=now) for key in keys])
-        # Old failures are of no use; trim them as we go.
-        db.session.execute(sa.delete(LoginFailure).where(LoginFailure.created_at < now - timedelta(days=1)))
-        db.session.commit()
+        note_failures(*keys)
         raise AccountError("password", "That e-mail and password don't match an account.")
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)

@@ -70,6 +70,8 @@ def world(app, make_user):
         db.session.add(scen_attempt)
         db.session.commit()
         version = quiz_service.latest_version(quiz)
+        # class-only (not site-wide practice): student A sees it through the class, student B does not
+        class_service.create_assignment(classroom, "quiz", str(quiz.id), utcnow() - timedelta(minutes=5), None)
         quiz_attempt = QuizAttempt(user_id=ids["student_a"], quiz_id=quiz.id, version_id=version.id,
                                    submission_token="tok-q", answers=[None], results=[{"points": 0, "max_points": 1,
                                                                                        "correct": False}],
@@ -649,7 +651,7 @@ def test_numbers_in_superscript_or_thousands_of_digits_are_refused(app, world):
              "choices": [{"text": "A", "correct": True}, {"text": "B", "correct": False}]},
             {"type": "multiple", "prompt": "Which ones?", "points": 1, "feedback": "",
              "choices": [{"text": "A", "correct": True}, {"text": "B", "correct": False}]}])
-        quiz.published_number = 1
+        quiz.published_number, quiz.practice = 1, True
         db.session.commit()
         quiz_id = quiz.id
     for n, number in enumerate(["²", "9" * 5000]):
