@@ -37,15 +37,25 @@ class Config:
     SESSION_ABSOLUTE_TIMEOUT = timedelta(hours=int(os.environ.get("SESSION_ABSOLUTE_HOURS", "12")))
     PERMANENT_SESSION_LIFETIME = SESSION_ABSOLUTE_TIMEOUT
 
-    # Failed-login limits, counted in the database so every worker and host shares them.
-    LOGIN_FAILURES_PER_ACCOUNT = 5
+    # Failed-login limits, counted in the database so every worker and host shares them. One account from one
+    # address: this many failures, then waits of 2, 4, 8, ... seconds (at most the window) between tries.
+    LOGIN_FAILURES_BEFORE_DELAY = 3
+    # Ceilings in the window: one address across accounts, and one account across every address (far higher,
+    # so a stranger cannot lock a student out; only a guess spread over many addresses reaches it).
     LOGIN_FAILURES_PER_IP = 20
+    LOGIN_FAILURES_PER_ACCOUNT = 100
     LOGIN_FAILURE_WINDOW = timedelta(minutes=15)
 
     # Registrations per client address, counted in the same table as failed logins: every worker and host
     # shares the count with no extra service to run (or to fail).
     REGISTRATIONS_PER_IP = 10
     REGISTRATION_WINDOW = timedelta(hours=1)
+
+    # Wrong class join codes, per student and per client address (same table): a code is 8 characters of 32,
+    # so guessing one at these rates would take millions of years.
+    JOIN_FAILURES_PER_USER = 10
+    JOIN_FAILURES_PER_IP = 30
+    JOIN_FAILURE_WINDOW = timedelta(hours=1)
 
     WTF_CSRF_TIME_LIMIT = None  # tied to the session instead of a clock
 

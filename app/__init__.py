@@ -156,11 +156,25 @@ def register_request_guards(app: Flask) -> None:
             abort(415)
 
     @app.before_request
+    def no_control_characters_in_the_path():
+        """A name in the URL (a slug, a code, a kind, a static file) with a NUL or another control character
+        names nothing: 404 before any view runs. PostgreSQL refuses NUL in a text parameter (a 500 on
+        ``/cases/%00``), and no slug, code or file name of ours holds a control character."""
+        for value in (request.view_args or {}).values():
+            if isinstance(value, str) and _has_control_character(value):
+                abort(404)
+
+    @app.before_request
     def no_nul_characters():
         """No one types a NUL, and PostgreSQL refuses one in text (a 500 wherever a field is stored)."""
         for values in (request.args, request.form) if request.method == "POST" else (request.args,):
             if any("\x00" in value for _, vals in values.lists() for value in vals):
                 abort(400)
+
+
+def _has_control_character(text: str) -> bool:
+    # C0 controls, DEL and the C1 block: the characters unicodedata calls "Cc".
+    return any(ord(ch) < 32 or 127 <= ord(ch) < 160 for ch in text)
 
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "

@@ -15,6 +15,12 @@ def _safe_next(target: str | None) -> str:
     return url_for("main.index")
 
 
+def _wait_words(seconds: int) -> str:
+    if seconds < 120:
+        return f"{seconds} second{'s' if seconds != 1 else ''}"
+    return f"{-(-seconds // 60)} minutes"
+
+
 @bp.route("/register", methods=["GET", "POST"])
 def register():
     if current_user.is_authenticated:
@@ -48,8 +54,9 @@ def login():
     if form.validate_on_submit():
         try:
             user = auth_service.authenticate(form.email.data, form.password.data, request.remote_addr or "unknown")
-        except auth_service.TooManyAttempts:
-            return render_template("auth/login.html", form=form, locked=True), 429
+        except auth_service.TooManyAttempts as exc:
+            return (render_template("auth/login.html", form=form, locked=True, wait=_wait_words(exc.retry_after)),
+                    429, {"Retry-After": str(exc.retry_after)})
         except auth_service.AccountError as exc:
             form.password.errors.append(exc.message)
             status = 422

@@ -39,7 +39,8 @@ def class_page(class_id):
     classroom = _own_class(class_id)
     form = AssignmentForm()
     kind = form.kind.data if request.method == "POST" else request.args.get("kind", "case")
-    form.ref.choices = [("", "— choose —")] + class_service.assignable_items(kind if kind in ("case", "scenario", "quiz") else "case")
+    form.ref.choices = [("", "— choose —")] + class_service.assignable_items(
+        kind if kind in ("case", "scenario", "quiz") else "case", classroom.instructor_id)
     if request.method == "GET":
         form.kind.data = kind
         form.opens_at.data = utcnow().replace(second=0, microsecond=0)

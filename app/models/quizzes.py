@@ -26,6 +26,9 @@ class Quiz(db.Model):
     saved_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     saved_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    #: site-wide practice: any signed-in student may take it once published. Otherwise only students of a
+    #: class it is assigned to (and its owner) see it. Site quizzes (source_path set) are always practice.
+    practice: so.Mapped[bool] = so.mapped_column(default=False, server_default=sa.false())
     #: set for quizzes that come from a file in content/quizzes/ (relative path) and its hash
     source_path: so.Mapped[str | None] = so.mapped_column(sa.String(300), default=None)
     content_hash: so.Mapped[str | None] = so.mapped_column(sa.String(64), default=None)

@@ -63,8 +63,8 @@ class AuthSession(db.Model):
 
 
 class LoginFailure(db.Model):
-    """An attempt that counts against a limit, in a sliding window: a failed login (keyed ``account:`` or
-    ``ip:``) or a registration attempt (keyed ``register-ip:``)."""
+    """An attempt that counts against a limit, in a sliding window: a failed login (keyed ``account-ip:``,
+    ``account:`` and ``ip:``) or a registration attempt (keyed ``register-ip:``)."""
 
     __tablename__ = "login_failures"
 

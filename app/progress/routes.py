@@ -1,4 +1,4 @@
-from flask import flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from app.auth.decorators import role_required
@@ -22,7 +22,13 @@ def classes():
     form = JoinForm()
     if form.validate_on_submit():
         try:
-            classroom = class_service.join_class(current_user.id, form.code.data)
+            classroom = class_service.join_class(current_user.id, form.code.data, request.remote_addr or "unknown")
+        except class_service.TooManyJoinAttempts as exc:
+            form.code.errors.append(exc.message)
+            return render_template("progress/classes.html", form=form,
+                                   classes=class_service.classes_joined(current_user.id),
+                                   assignments=class_service.student_assignments(current_user.id)), \
+                429, {"Retry-After": str(exc.retry_after)}
         except class_service.ClassError as exc:
             form.code.errors.append(exc.message)
         else:

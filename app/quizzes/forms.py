@@ -131,6 +131,13 @@ class ActionForm(FlaskForm):
     revision = HiddenField()
 
 
+class AudienceForm(ActionForm):
+    """Who may take the quiz once published."""
+
+    practice = BooleanField("Site-wide practice: every signed-in student may take it",
+                            description="Unticked, only students of a class you assign it to can see and take it.")
+
+
 class TakeForm(FlaskForm):
     """CSRF and the one-time submission token; the answers are read by the service."""
 

@@ -3,11 +3,12 @@ from flask_login import current_user
 from markupsafe import Markup
 
 from app.auth.decorators import role_required
+from app.content.filenames import clean_upload_name
 from app.content.markdown import render_markdown
 from app.content.quizfiles import QUESTION_TYPES, QuizFileErrors
 from app.params import db_int
 from app.quizzes import bp
-from app.quizzes.forms import ActionForm, ImportForm, QuestionForm, QuizForm, TakeForm
+from app.quizzes.forms import ActionForm, AudienceForm, ImportForm, QuestionForm, QuizForm, TakeForm
 from app.services import classes as class_service
 from app.services import quizzes as quiz_service
 from app.services.quizzes import EDITOR_ROLES, NothingToPublish, SaveConflict, SiteQuizReadOnly
@@ -44,13 +45,13 @@ def _revision(value) -> int:
 @bp.route("/")
 @role_required()
 def index():
-    return render_template("quizzes/index.html", rows=quiz_service.list_published(current_user.id))
+    return render_template("quizzes/index.html", rows=quiz_service.list_published(current_user))
 
 
 @bp.route("/<int:quiz_id>", methods=["GET", "POST"])
 @role_required()
 def take(quiz_id):
-    found = quiz_service.get_published(quiz_id) or abort(404)
+    found = quiz_service.get_published(quiz_id, current_user) or abort(404)
     quiz, version = found
     form = TakeForm()
     source = request.args if request.method == "GET" else request.form
@@ -120,6 +121,7 @@ def new():
 def _render_edit(quiz, form, conflict=None, status=200):
     return render_template("quizzes/edit.html", quiz=quiz, version=quiz_service.latest_version(quiz),
                            live=quiz_service.published_version(quiz), form=form, action=ActionForm(),
+                           audience=AudienceForm(formdata=None, practice=quiz.practice),
                            conflict=conflict, types=QUESTION_TYPES), status
 
 
@@ -262,6 +264,18 @@ def unpublish(quiz_id):
     return _action(quiz_id, do)
 
 
+@bp.post("/manage/<int:quiz_id>/audience")
+@role_required(*EDITOR_ROLES)
+def audience(quiz_id):
+    practice = AudienceForm().practice.data
+
+    def do(quiz, revision):
+        quiz_service.set_practice(quiz, revision, current_user.id, practice)
+        flash("Every signed-in student may take this quiz (site-wide practice)." if practice else
+              "Only students of a class you assign this quiz to can see and take it.", "success")
+    return _action(quiz_id, do)
+
+
 @bp.route("/manage/<int:quiz_id>/preview")
 @role_required(*EDITOR_ROLES)
 def preview(quiz_id):
@@ -292,7 +306,7 @@ def import_file():
             errors = ["The file is not UTF-8 text."]
         else:
             try:
-                data = quiz_service.parse_upload(text, upload.filename or "upload", form.format.data or None,
+                data = quiz_service.parse_upload(text, clean_upload_name(upload.filename), form.format.data or None,
                                                  (form.title.data or "").strip())
             except QuizFileErrors as exc:
                 errors = [str(e) for e in exc.errors]

@@ -1,6 +1,7 @@
 """Accounts: registration, login with shared failure limits, login sessions that logout really ends."""
 from __future__ import annotations
 
+import math
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -28,7 +29,11 @@ class AccountError(ValueError):
 
 
 class TooManyAttempts(Exception):
-    pass
+    """Refused before the password is checked; ``retry_after`` is the wait in seconds when it is known."""
+
+    def __init__(self, retry_after: int | None = None):
+        super().__init__(retry_after)
+        self.retry_after = retry_after
 
 
 def normalise_email(email: str) -> str:
@@ -51,9 +56,12 @@ def create_user(email: str, name: str, password: str, role: str = Role.STUDENT.v
     problem = password_problem(password, email)
     if problem:
         raise AccountError("password", problem)
+    # Hash before asking whether the address is taken, so "already exists" costs the same Argon2 work as a
+    # new account: the answer's timing does not tell which addresses have accounts.
+    password_hash = hash_password(password)
     if get_user_by_email(email):
         raise AccountError("email", "An account with this e-mail already exists. Log in instead.")
-    user = User(email=email, name=name.strip()[:100], password_hash=hash_password(password), role=role)
+    user = User(email=email, name=name.strip()[:100], password_hash=password_hash, role=role)
     db.session.add(user)
     try:
         db.session.commit()
@@ -83,26 +91,83 @@ def note_registration_attempt(client_ip: str) -> None:
     db.session.commit()
 
 
-def authenticate(email: str, password: str, client_ip: str) -> User:
-    """Check a login. Failures are counted per account and per address in the database, so the
-    limit holds across every worker and host. Raises TooManyAttempts or AccountError."""
+def limit_key(kind: str, *parts: str) -> str:
+    # Every part is bounded (an e-mail is at most 254 characters by the form; an address is whatever the
+    # server was told) so a key always fits its String(300) column.
+    return f"{kind}:" + "|".join(part[:140] for part in parts)
+
+
+def _wait_after_failures(failures: int, last_failure, now) -> int:
+    """Seconds this (account, address) pair must still wait: none for its first
+    ``LOGIN_FAILURES_BEFORE_DELAY`` failures, then 2, 4, 8, ... seconds after the latest one (at most the
+    window)."""
+    cfg = current_app.config
+    over = failures - cfg["LOGIN_FAILURES_BEFORE_DELAY"]
+    if over < 0 or last_failure is None:
+        return 0
+    delay = min(2 ** min(over + 1, 30), int(cfg["LOGIN_FAILURE_WINDOW"].total_seconds()))
+    return max(0, math.ceil(delay - (now - last_failure).total_seconds()))
+
+
+def wait_for_ceiling(key: str, limit: int, window: timedelta, now=None) -> int:
+    """Seconds until the oldest attempt under ``key`` leaves the sliding ``window``, if ``limit`` are in it;
+    else 0. Any limit counted in ``login_failures`` (logins, join codes) asks here."""
+    now = now or utcnow()
+    times = db.session.scalars(sa.select(LoginFailure.created_at).where(
+        LoginFailure.key == key, LoginFailure.created_at > now - window)
+        .order_by(LoginFailure.created_at.desc()).limit(limit)).all()
+    if len(times) < limit:
+        return 0
+    return max(1, math.ceil((times[-1] + window - now).total_seconds()))
+
+
+def note_failures(*keys: str) -> None:
+    """Count one failed attempt under each key (and trim rows older than a day)."""
+    now = utcnow()
+    db.session.add_all([LoginFailure(key=key, created_at=now) for key in keys])
+    db.session.execute(sa.delete(LoginFailure).where(LoginFailure.created_at < now - timedelta(days=1)))
+    db.session.commit()
+
+
+def login_wait(email: str, client_ip: str) -> int:
+    """Seconds before a login for ``email`` from ``client_ip`` is looked at (0: now). Three limits, each
+    counted in the database so every worker and host shares it:
+
+    - per account *and* address, growing delays: someone guessing a student's password from one address
+      slows only their own tries, never the student's from another;
+    - per address across accounts (``LOGIN_FAILURES_PER_IP``): one address trying many accounts;
+    - per account across addresses (``LOGIN_FAILURES_PER_ACCOUNT``), set far higher: a guess spread over
+      many addresses.
+    """
     cfg = current_app.config
     now = utcnow()
     since = now - cfg["LOGIN_FAILURE_WINDOW"]
-    account_key, ip_key = f"account:{normalise_email(email)}", f"ip:{client_ip}"
-    if (_failures_since(account_key, since) >= cfg["LOGIN_FAILURES_PER_ACCOUNT"]
-            or _failures_since(ip_key, since) >= cfg["LOGIN_FAILURES_PER_IP"]):
-        raise TooManyAttempts()
+    email = normalise_email(email)
+    pair_key = limit_key("account-ip", email, client_ip)
+    pair = db.session.execute(sa.select(sa.func.count(), sa.func.max(LoginFailure.created_at)).where(
+        LoginFailure.key == pair_key, LoginFailure.created_at > since)).one()
+    window = cfg["LOGIN_FAILURE_WINDOW"]
+    return max(_wait_after_failures(pair[0], pair[1], now),
+               wait_for_ceiling(limit_key("ip", client_ip), cfg["LOGIN_FAILURES_PER_IP"], window, now),
+               wait_for_ceiling(limit_key("account", email), cfg["LOGIN_FAILURES_PER_ACCOUNT"], window, now))
+
+
+def authenticate(email: str, password: str, client_ip: str) -> User:
+    """Check a login. Failures are counted per (account, address), per address and per account in the
+    database (see ``login_wait``); a refused try is not counted. Raises TooManyAttempts or AccountError.
+    Nothing here touches a session already signed in: a limit never ends a live session."""
+    wait = login_wait(email, client_ip)
+    if wait:
+        raise TooManyAttempts(wait)
+    email = normalise_email(email)
+    keys = [limit_key("account-ip", email, client_ip), limit_key("ip", client_ip), limit_key("account", email)]
     user = get_user_by_email(email)
     if not verify_password(user.password_hash if user else None, password or ""):
-        db.session.add_all([LoginFailure(key=account_key, created_at=now), LoginFailure(key=ip_key, created_at=now)])
-        # Old failures are of no use; trim them as we go.
-        db.session.execute(sa.delete(LoginFailure).where(LoginFailure.created_at < now - timedelta(days=1)))
-        db.session.commit()
+        note_failures(*keys)
         raise AccountError("password", "That e-mail and password don't match an account.")
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
-    db.session.execute(sa.delete(LoginFailure).where(LoginFailure.key == account_key))
+    db.session.execute(sa.delete(LoginFailure).where(LoginFailure.key.in_([keys[0], keys[2]])))
     db.session.commit()
     return user
 

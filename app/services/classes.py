@@ -14,11 +14,13 @@ from datetime import datetime
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
+from flask import current_app
 
 from app.extensions import db
 from app.models import Assignment, CaseAttempt, Classroom, CodingCase, Enrollment, User
 from app.models.classes import ASSIGNMENT_KINDS
 from app.models.users import utcnow
+from app.services import auth as auth_service
 
 JOIN_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
 
@@ -76,10 +78,32 @@ def class_for_instructor(class_id: int, instructor_id: int) -> Classroom | None:
     return db.session.scalar(sa.select(Classroom).where(Classroom.id == class_id, Classroom.instructor_id == instructor_id))
 
 
-def join_class(student_id: int, code: str) -> Classroom:
+class TooManyJoinAttempts(ClassError):
+    """Too many wrong join codes lately from this student or this address; ``retry_after`` in seconds."""
+
+    def __init__(self, retry_after: int):
+        minutes = -(-retry_after // 60)
+        super().__init__("code", f"Too many codes that matched no class. Check the code with your instructor and "
+                                 f"try again in {minutes} minute{'s' if minutes != 1 else ''}.")
+        self.retry_after = retry_after
+
+
+def join_class(student_id: int, code: str, client_ip: str | None = None) -> Classroom:
+    """Enrol the student in the class with this join code. Wrong codes are counted per student and per
+    address in the database (as failed logins are), so codes cannot be guessed: past
+    ``JOIN_FAILURES_PER_USER`` or ``JOIN_FAILURES_PER_IP`` in ``JOIN_FAILURE_WINDOW`` the code is not even
+    looked up (TooManyJoinAttempts)."""
+    cfg = current_app.config
+    keys = [(auth_service.limit_key("join-user", str(student_id)), cfg["JOIN_FAILURES_PER_USER"])]
+    if client_ip:
+        keys.append((auth_service.limit_key("join-ip", client_ip), cfg["JOIN_FAILURES_PER_IP"]))
+    wait = max(auth_service.wait_for_ceiling(key, limit, cfg["JOIN_FAILURE_WINDOW"]) for key, limit in keys)
+    if wait:
+        raise TooManyJoinAttempts(wait)
     code = "".join((code or "").split()).upper()
     classroom = db.session.scalar(sa.select(Classroom).where(Classroom.join_code == code)) if code else None
     if classroom is None:
+        auth_service.note_failures(*(key for key, _ in keys))
         raise ClassError("code", "No class has that join code. Check it with your instructor.")
     if classroom.instructor_id == student_id:
         raise ClassError("code", "You teach this class.")
@@ -108,14 +132,14 @@ def roster(class_id: int, limit: int | None = None, offset: int = 0) -> list[Use
 
 # --- assignments ----------------------------------------------------------------------------
 
-def assignable_items(kind: str) -> list[tuple[str, str]]:
-    """(slug, title) of what an instructor can assign of this kind."""
+def assignable_items(kind: str, instructor_id: int | None = None) -> list[tuple[str, str]]:
+    """(slug, title) of what an instructor can assign of this kind (quizzes: site, practice and their own)."""
     models = _attempt_models()
     if kind not in models:
         return []
     if kind == "quiz":
         from app.services.quizzes import published_titles
-        return published_titles()
+        return published_titles(instructor_id)
     item = models[kind][1]
     return [(s, t) for s, t in db.session.execute(
         sa.select(item.slug, item.title).where(item.active.is_(True)).order_by(item.title))]
@@ -126,7 +150,7 @@ def create_assignment(classroom: Classroom, kind: str, ref: str, opens_at: datet
     if kind not in models or kind not in ASSIGNMENT_KINDS:
         raise ClassError("kind", "Choose what to assign.")
     if kind == "quiz":
-        title = dict(assignable_items("quiz")).get(ref)
+        title = dict(assignable_items("quiz", classroom.instructor_id)).get(ref)
     else:
         item_model = models[kind][1]
         title = db.session.scalar(sa.select(item_model.title).where(item_model.slug == ref, item_model.active.is_(True)))

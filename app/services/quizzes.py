@@ -28,7 +28,7 @@ from app.content.quizfiles import (
 )
 from app.extensions import db
 from app.grading import grade_case
-from app.models import ClaimScenario, CodingCase, Quiz, QuizAttempt, QuizVersion, User
+from app.models import Assignment, ClaimScenario, CodingCase, Enrollment, Quiz, QuizAttempt, QuizVersion, User
 from app.models.users import utcnow
 from app.params import small_digits
 from app.services.attempts import store_once
@@ -89,30 +89,62 @@ class PublishedRow:
     attempts: int
 
 
-def list_published(user_id: int) -> list[PublishedRow]:
-    """Published quizzes with the student's best score: two queries whatever the count."""
+def visible_to(user) -> sa.ColumnElement[bool]:
+    """Which published quizzes ``user`` may see and take (a WHERE clause on Quiz):
+
+    - site quizzes (from content/quizzes/) and quizzes their instructor marked site-wide practice: everyone;
+    - any other quiz: its owner, and students of a class it is assigned to;
+    - an admin: every quiz.
+
+    Anyone else gets a 404, as for other people's things: a published quiz is not open to whoever guesses
+    its id."""
+    if user.has_role("admin"):
+        return sa.true()
+    assigned = (sa.select(Assignment.id).join(Enrollment, Enrollment.class_id == Assignment.class_id)
+                .where(Enrollment.student_id == user.id, Assignment.kind == "quiz",
+                       Assignment.ref == sa.cast(Quiz.id, sa.String)).exists())
+    return sa.or_(Quiz.source_path.is_not(None), Quiz.practice.is_(True), Quiz.owner_id == user.id, assigned)
+
+
+def list_published(user) -> list[PublishedRow]:
+    """Published quizzes ``user`` may take, with their best score: two queries whatever the count."""
     rows = db.session.execute(
         sa.select(Quiz, QuizVersion).join(QuizVersion, sa.and_(
             QuizVersion.quiz_id == Quiz.id, QuizVersion.number == Quiz.published_number))
-        .order_by(QuizVersion.title)).all()
+        .where(visible_to(user)).order_by(QuizVersion.title)).all()
     best = {quiz_id: (score, n) for quiz_id, score, n in db.session.execute(
         sa.select(QuizAttempt.quiz_id, sa.func.max(QuizAttempt.score), sa.func.count())
-        .where(QuizAttempt.user_id == user_id).group_by(QuizAttempt.quiz_id))}
+        .where(QuizAttempt.user_id == user.id).group_by(QuizAttempt.quiz_id))}
     return [PublishedRow(q, v, *best.get(q.id, (None, 0))) for q, v in rows]
 
 
-def published_titles() -> list[tuple[str, str]]:
-    """(quiz id as text, title) of every published quiz: what an instructor can assign."""
-    return [(str(quiz_id), title) for quiz_id, title in db.session.execute(
-        sa.select(Quiz.id, QuizVersion.title).join(QuizVersion, sa.and_(
-            QuizVersion.quiz_id == Quiz.id, QuizVersion.number == Quiz.published_number))
-        .order_by(QuizVersion.title))]
+def published_titles(instructor_id: int | None = None) -> list[tuple[str, str]]:
+    """(quiz id as text, title) of the published quizzes an instructor can assign: site quizzes, site-wide
+    practice and their own (another instructor's class-only quiz is not theirs to hand out). Every
+    published quiz when ``instructor_id`` is None."""
+    query = (sa.select(Quiz.id, QuizVersion.title).join(QuizVersion, sa.and_(
+        QuizVersion.quiz_id == Quiz.id, QuizVersion.number == Quiz.published_number)).order_by(QuizVersion.title))
+    if instructor_id is not None:
+        query = query.where(sa.or_(Quiz.source_path.is_not(None), Quiz.practice.is_(True),
+                                   Quiz.owner_id == instructor_id))
+    return [(str(quiz_id), title) for quiz_id, title in db.session.execute(query)]
 
 
-def get_published(quiz_id: int) -> tuple[Quiz, QuizVersion] | None:
-    quiz = db.session.get(Quiz, quiz_id)
+def get_published(quiz_id: int, user) -> tuple[Quiz, QuizVersion] | None:
+    """The quiz and its live version if ``user`` may take it (see ``visible_to``); else None (a 404)."""
+    quiz = db.session.scalar(sa.select(Quiz).where(Quiz.id == quiz_id, visible_to(user)))
     version = published_version(quiz) if quiz else None
     return (quiz, version) if version else None
+
+
+def set_practice(quiz: Quiz, revision: int, user_id: int, practice: bool) -> None:
+    """Open the quiz to every student (site-wide practice) or keep it to the classes it is assigned to.
+    Who may take it is not content: no new version is made."""
+    if quiz.source_path:
+        raise SiteQuizReadOnly(quiz)
+    _claim(quiz, revision, user_id)
+    quiz.practice = bool(practice)
+    db.session.commit()
 
 
 #: how long after a new version goes live a page showing the previous one may still be submitted

@@ -37,6 +37,9 @@ def test_write_publish_and_take_a_quiz(app, page, make_user):
     page.get_by_role("button", name="Save question").click()
     page.get_by_role("button", name="Publish version 1").click()
     expect(page.locator(".flash.success")).to_contain_text("published")
+    page.get_by_label("Site-wide practice: every signed-in student may take it").check()
+    page.get_by_role("button", name="Save who can take it").click()
+    expect(page.locator(".flash.success")).to_contain_text("Every signed-in student")
     page.get_by_role("button", name="Log out").click()
 
     _login(page, make_user, "e2e-quiz-student@example.test")

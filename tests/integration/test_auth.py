@@ -116,22 +116,115 @@ def test_absolute_session_limit(app, csrf_client, make_user):
     assert "Log out" not in csrf_client.get("/lessons/").get_data(as_text=True)
 
 
-def test_failed_logins_limited_per_account_with_429(app, csrf_client, make_user):
+STUDENT_ADDR, ATTACKER_ADDR = "198.51.100.7", "203.0.113.9"
+
+
+def login_from(client, address: str, email: str, password: str):
+    return client.post("/auth/login", {"email": email, "password": password},
+                       environ_base={"REMOTE_ADDR": address})
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """The login limits' clock, moved by hand: delays are tested without sleeping."""
+    from datetime import timedelta
+
+    from app.models.users import utcnow
+    from app.services import auth as auth_service
+
+    class Clock:
+        now = utcnow()
+
+        def advance(self, seconds: float) -> None:
+            self.now += timedelta(seconds=seconds)
+
+    c = Clock()
+    monkeypatch.setattr(auth_service, "utcnow", lambda: c.now)
+    return c
+
+
+def test_an_attacker_at_one_address_cannot_lock_out_the_student_at_another(app, make_user, clock):
+    """Five wrong passwords used to lock any named account for 15 minutes (a way to keep a student out of
+    an exam). Failures now slow the address they come from, not the account everywhere."""
+    from tests.conftest import CsrfClient
     make_user("jo@example.test")
-    limit = app.config["LOGIN_FAILURES_PER_ACCOUNT"]
-    for _ in range(limit):
-        assert csrf_client.login("jo@example.test", "not the password").status_code == 422
-    # Even the right password is refused while the account is locked.
-    resp = csrf_client.login("jo@example.test", PASSWORD)
+    attacker, student = CsrfClient(app), CsrfClient(app)
+    tried, start = 0, clock.now
+    while (clock.now - start).total_seconds() < 15 * 60:  # as fast as the site lets one address try
+        resp = login_from(attacker, ATTACKER_ADDR, "jo@example.test", "not the password")
+        assert resp.status_code in (422, 429)
+        tried += resp.status_code == 422
+        clock.advance(int(resp.headers.get("Retry-After", 0)) or 1)
+    assert 8 <= tried <= 15  # the delays held it to about a dozen guesses in 15 minutes
+    resp = login_from(student, STUDENT_ADDR, "jo@example.test", PASSWORD)
+    assert resp.status_code == 302
+
+
+def test_failures_from_one_address_for_one_account_wait_longer_each_time(app, csrf_client, make_user, clock):
+    make_user("jo@example.test")
+    free = app.config["LOGIN_FAILURES_BEFORE_DELAY"]
+    for _ in range(free):
+        assert login_from(csrf_client, ATTACKER_ADDR, "jo@example.test", "not the password").status_code == 422
+    for wait in (2, 4, 8, 16):
+        resp = login_from(csrf_client, ATTACKER_ADDR, "jo@example.test", PASSWORD)  # even the right one
+        assert resp.status_code == 429
+        assert resp.headers["Retry-After"] == str(wait)
+        assert f"Wait {wait} seconds" in resp.get_data(as_text=True)
+        assert 'value="jo@example.test"' in resp.get_data(as_text=True)
+        clock.advance(wait - 1)
+        assert login_from(csrf_client, ATTACKER_ADDR, "jo@example.test", "not the password").status_code == 429
+        clock.advance(1)
+        assert login_from(csrf_client, ATTACKER_ADDR, "jo@example.test", "not the password").status_code == 422
+    clock.advance(32)
+    assert login_from(csrf_client, ATTACKER_ADDR, "jo@example.test", PASSWORD).status_code == 302
+
+
+def test_failed_logins_have_a_ceiling_per_account_across_addresses(app, make_user, clock, monkeypatch):
+    """A guess spread over many addresses still meets a ceiling (far higher than one address can reach)."""
+    from tests.conftest import CsrfClient
+    assert app.config["LOGIN_FAILURES_PER_ACCOUNT"] >= 10 * app.config["LOGIN_FAILURES_BEFORE_DELAY"]
+    monkeypatch.setitem(app.config, "LOGIN_FAILURES_PER_ACCOUNT", 6)
+    make_user("jo@example.test")
+    client = CsrfClient(app)
+    for n in range(6):
+        assert login_from(client, f"192.0.2.{n + 1}", "jo@example.test", "not the password").status_code == 422
+    resp = login_from(client, STUDENT_ADDR, "jo@example.test", PASSWORD)
     assert resp.status_code == 429
-    assert "Too many failed attempts" in resp.get_data(as_text=True)
+    assert "Wait 15 minutes" in resp.get_data(as_text=True)
+    clock.advance(15 * 60)
+    assert login_from(client, STUDENT_ADDR, "jo@example.test", PASSWORD).status_code == 302
 
 
 def test_failed_logins_limited_per_address_across_accounts(app, csrf_client):
     limit = app.config["LOGIN_FAILURES_PER_IP"]
     for i in range(limit):
         csrf_client.login(f"user{i}@example.test", "not the password")
-    assert csrf_client.login("someone-else@example.test", "whatever pass").status_code == 429
+    resp = csrf_client.login("someone-else@example.test", "whatever pass")
+    assert resp.status_code == 429
+    assert "Too many failed attempts" in resp.get_data(as_text=True)
+
+
+def test_a_locked_account_keeps_its_signed_in_session(app, make_user, monkeypatch):
+    """A limit refuses new logins only: the student already signed in keeps working."""
+    from tests.conftest import CsrfClient
+    monkeypatch.setitem(app.config, "LOGIN_FAILURES_PER_ACCOUNT", 3)
+    make_user("jo@example.test")
+    student, attacker = CsrfClient(app), CsrfClient(app)
+    assert login_from(student, STUDENT_ADDR, "jo@example.test", PASSWORD).status_code == 302
+    for n in range(3):
+        login_from(attacker, f"192.0.2.{n + 1}", "jo@example.test", "not the password")
+    assert login_from(attacker, ATTACKER_ADDR, "jo@example.test", PASSWORD).status_code == 429
+    page = student.get("/auth/profile")
+    assert page.status_code == 200 and "jo@example.test" in page.get_data(as_text=True)
+    assert student.post("/lessons/" + _first_lesson(app) + "/complete", token_from="/lessons/",
+                        environ_base={"REMOTE_ADDR": STUDENT_ADDR}).status_code in (302, 303)
+
+
+def _first_lesson(app) -> str:
+    from app.extensions import db
+    from app.models import Lesson
+    with app.app_context():
+        return db.session.scalar(sa.select(Lesson.slug).order_by(Lesson.id).limit(1))
 
 
 def test_limits_are_shared_between_app_instances(app, make_user):
@@ -141,9 +234,8 @@ def test_limits_are_shared_between_app_instances(app, make_user):
     make_user("kim@example.test")
     other = create_app({**{k: app.config[k] for k in ("TESTING", "SQLALCHEMY_DATABASE_URI", "SECRET_KEY", "CONTENT_DIR")}})
     a, b = CsrfClient(app), CsrfClient(other)
-    limit = app.config["LOGIN_FAILURES_PER_ACCOUNT"]
-    for i in range(limit):
-        (a if i % 2 else b).login("kim@example.test", "not the password")
+    for i in range(app.config["LOGIN_FAILURES_BEFORE_DELAY"]):
+        assert (a if i % 2 else b).login("kim@example.test", "not the password").status_code == 422
     assert a.login("kim@example.test", PASSWORD).status_code == 429
     assert b.login("kim@example.test", PASSWORD).status_code == 429
 
@@ -236,3 +328,20 @@ def test_registrations_are_limited_per_address_in_the_database_and_keep_the_inpu
                                      .where(LoginFailure.key.like("register-ip:%"))) == 3
     finally:
         app.config["REGISTRATIONS_PER_IP"] = 10
+
+
+def test_registering_a_taken_address_hashes_the_password_as_a_new_account_does(app, csrf_client, make_user,
+                                                                               monkeypatch):
+    """Timing must not tell which addresses have accounts: both answers run the Argon2 hash once (asserted by
+    counting calls, not by a clock)."""
+    from app.services import auth as auth_service
+    make_user("taken@example.test")
+    calls = []
+    real = auth_service.hash_password
+    monkeypatch.setattr(auth_service, "hash_password", lambda pw: calls.append(pw) or real(pw))
+    for email, status in (("taken@example.test", 422), ("fresh@example.test", 302)):
+        calls.clear()
+        resp = csrf_client.post("/auth/register", {"name": "Tim Ing", "email": email,
+                                                   "password": PASSWORD, "confirm": PASSWORD})
+        assert resp.status_code == status
+        assert calls == [PASSWORD], email

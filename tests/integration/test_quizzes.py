@@ -72,6 +72,7 @@ def published_quiz(teacher, kinds=("single", "multiple", "truefalse", "short", "
     for kind in kinds:
         assert add_question(teacher, quiz_id, kind).status_code == 302
     assert action(teacher, quiz_id, "publish").status_code == 302
+    assert action(teacher, quiz_id, "audience", practice="y").status_code == 302  # any student may take it
     return quiz_id
 
 
@@ -238,6 +239,7 @@ def test_unpublished_and_draft_quizzes_are_not_open_to_students(app, teacher, st
     add_question(teacher, quiz_id, "truefalse")
     assert student.get(f"/quizzes/{quiz_id}").status_code == 404
     action(teacher, quiz_id, "publish")
+    action(teacher, quiz_id, "audience", practice="y")  # site-wide practice: any student
     assert student.get(f"/quizzes/{quiz_id}").status_code == 200
     action(teacher, quiz_id, "unpublish")
     assert student.get(f"/quizzes/{quiz_id}").status_code == 404
@@ -426,6 +428,7 @@ def test_a_page_from_a_long_superseded_version_is_not_graded(app, teacher, stude
     teacher.post(f"/quizzes/manage/{quiz_id}/questions/1",
                  question_data("truefalse", prompt="New wording", revision=revision_of(edit)))
     action(teacher, quiz_id, "publish")
+    action(teacher, quiz_id, "audience", practice="y")  # site-wide practice: any student
     with app.app_context():
         v2 = db.session.scalar(sa.select(QuizVersion).where(QuizVersion.quiz_id == quiz_id, QuizVersion.number == 2))
         v2.published_at -= timedelta(days=1)
@@ -466,6 +469,7 @@ def test_a_full_coding_case_question_is_graded_by_the_cases_key(app, teacher, st
     assert bad.status_code == 422 and "There is no coding case" in bad.get_data(as_text=True)
     assert add_question(teacher, quiz_id, "case", case=slug, prompt="Code this encounter.").status_code == 302
     action(teacher, quiz_id, "publish")
+    action(teacher, quiz_id, "audience", practice="y")  # site-wide practice: any student
     page = student.get(f"/quizzes/{quiz_id}").get_data(as_text=True)
     assert "Code this encounter." in page and 'class="vignette quiz-vignette"' in page
     for line in key["diagnoses"] + key.get("procedures", []):
@@ -539,6 +543,7 @@ def test_claim_scenario_question_scores_cause_and_action(app, teacher, student):
     assert add_question(teacher, quiz_id, "scenario", scenario=slug, prompt="Work this denial.",
                         points="2").status_code == 302
     assert action(teacher, quiz_id, "publish").status_code == 302
+    action(teacher, quiz_id, "audience", practice="y")  # site-wide practice: any student
 
     page = student.get(f"/quizzes/{quiz_id}").get_data(as_text=True)
     assert "What the payer sent back" in page and f'name="q0_cause" value="{causes[0]}"' in page

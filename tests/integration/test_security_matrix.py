@@ -70,6 +70,8 @@ def world(app, make_user):
         db.session.add(scen_attempt)
         db.session.commit()
         version = quiz_service.latest_version(quiz)
+        # class-only (not site-wide practice): student A sees it through the class, student B does not
+        class_service.create_assignment(classroom, "quiz", str(quiz.id), utcnow() - timedelta(minutes=5), None)
         quiz_attempt = QuizAttempt(user_id=ids["student_a"], quiz_id=quiz.id, version_id=version.id,
                                    submission_token="tok-q", answers=[None], results=[{"points": 0, "max_points": 1,
                                                                                        "correct": False}],
@@ -695,7 +697,7 @@ def test_numbers_in_superscript_or_thousands_of_digits_are_refused(app, world):
              "choices": [{"text": "A", "correct": True}, {"text": "B", "correct": False}]},
             {"type": "multiple", "prompt": "Which ones?", "points": 1, "feedback": "",
              "choices": [{"text": "A", "correct": True}, {"text": "B", "correct": False}]}])
-        quiz.published_number = 1
+        quiz.published_number, quiz.practice = 1, True
         db.session.commit()
         quiz_id = quiz.id
     for n, number in enumerate(["²", "9" * 5000]):
@@ -741,7 +743,7 @@ def test_numbers_past_an_integer_column_are_no_row(app, world):
 def test_a_submission_token_longer_than_its_column_or_with_a_nul_is_refused(app, world):
     """PostgreSQL refuses 65 characters in a String(64) (SQLite stores them) and NUL in any text: 500s there."""
     ids, clients = world
-    student = clients["student_b"]
+    student = clients["student_a"]  # in the class the world's quiz is assigned to
     for token in ("x" * 65, "\x00"):
         for page, url, data, status in (
                 (f"/cases/{ids['case_slug']}", None, {"dx_1": "E11.9"}, 400),
