@@ -138,8 +138,8 @@ def load_lesson(path: Path, track_slugs: set[str], figures: dict[str, Figure] | 
     _require(isinstance(objectives, list) and objectives and all(isinstance(o, str) and o.strip() for o in objectives),
              path, data.line_of("objectives"), "'objectives' must be a non-empty list of text")
     checks = data.get("check")
-    _require(isinstance(checks, list) and 2 <= len(checks) <= 4, path, data.line_of("check"),
-             "'check' must hold 2 to 4 questions")
+    _require(isinstance(checks, list) and 3 <= len(checks) <= 5, path, data.line_of("check"),
+             "'check' must hold 3 to 5 questions")
     _require(body.strip() != "", path, None, "the lesson has no body text")
     slug = re.sub(r"^\d+-", "", path.stem)
     _require(bool(SLUG_RE.match(slug)), path, None, f"file name gives a bad slug '{slug}'")
