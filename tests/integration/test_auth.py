@@ -345,3 +345,30 @@ def test_registering_a_taken_address_hashes_the_password_as_a_new_account_does(a
                                                    "password": PASSWORD, "confirm": PASSWORD})
         assert resp.status_code == status
         assert calls == [PASSWORD], email
+
+
+def test_a_successful_login_resets_that_accounts_failure_count(app, csrf_client, make_user, clock):
+    """After the right password, earlier failures for the account no longer count towards a delay."""
+    make_user("jo@example.test")
+    free = app.config["LOGIN_FAILURES_BEFORE_DELAY"]
+    for _ in range(free - 1):
+        assert login_from(csrf_client, STUDENT_ADDR, "jo@example.test", "typo typo").status_code == 422
+    assert login_from(csrf_client, STUDENT_ADDR, "jo@example.test", PASSWORD).status_code == 302
+    csrf_client.logout()
+    for _ in range(free):   # a fresh allowance: without the reset the last of these would wait
+        assert login_from(csrf_client, STUDENT_ADDR, "jo@example.test", "typo typo").status_code == 422
+
+
+def test_login_starts_a_fresh_session(app, make_user):
+    """Whatever the browser's session held before login is gone after it (no session fixation)."""
+    from tests.conftest import CsrfClient
+    make_user("jo@example.test")
+    c = CsrfClient(app)
+    c.get("/auth/login")
+    with c.client.session_transaction() as s:
+        s["planted"] = "by someone else"
+        before = dict(s)
+    assert c.login("jo@example.test", PASSWORD).status_code == 302
+    with c.client.session_transaction() as s:
+        assert "planted" not in s
+    assert before.get("planted") == "by someone else"
