@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := wsgi
 
-.PHONY: run test setup deps dev-deps db codes content demo browser nginx test-postgres bench clean
+.PHONY: run test mutate setup deps dev-deps db codes content demo browser nginx test-postgres bench clean
 
 $(BIN)/.installed: requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -57,6 +57,13 @@ test: browser nginx setup dev-deps
 		echo "== again on PostgreSQL ($$TEST_DATABASE_URL) =="; \
 		$(BIN)/python -m pytest -n 2 --dist loadgroup tests/integration; \
 	fi
+
+# Mutation testing of the pure engines (slow: tens of minutes on 2 cores); survivors are listed by
+# `.venv/bin/mutmut results` and summarised in benchmarks/results/mutation.md. Not part of `make test`.
+mutate: dev-deps codes
+	rm -rf mutants
+	CODESET_PATH=$(CURDIR)/instance/codes.sqlite $(BIN)/mutmut run --max-children 2
+	$(BIN)/python benchmarks/mutation_summary.py > benchmarks/results/mutation.md
 
 bench: codes
 	$(BIN)/python benchmarks/bench_grader.py
