@@ -4,6 +4,7 @@ from markupsafe import Markup
 
 from app.auth.decorators import role_required
 from app.content.markdown import render_markdown
+from app.content.limits import CONTROL_CHARS, MAX_FILE_NAME, MAX_IMPORT_BYTES, size_text
 from app.content.quizfiles import QUESTION_TYPES, QuizFileErrors
 from app.params import db_int
 from app.quizzes import bp
@@ -156,7 +157,7 @@ def _flash_saved(quiz, saved, was_published):
 
 QUESTION_FIELDS = {"case": "case", "scenario": "scenario", "prompt": "prompt", "points": "points", "answer": "answer", "answers": "answers",
                    "key": "key_diagnoses", "diagnoses": "key_diagnoses", "procedures": "key_procedures",
-                   "type": "type"}
+                   "type": "type", "feedback": "feedback"}
 
 
 @bp.route("/manage/<int:quiz_id>/questions/new", methods=["GET", "POST"], endpoint="new_question")
@@ -286,19 +287,23 @@ def import_file():
     errors = []
     if form.validate_on_submit():
         upload = form.file.data
+        content = upload.read(MAX_IMPORT_BYTES + 1)  # one byte past the limit tells a file over it
+        if len(content) > MAX_IMPORT_BYTES:  # refused whole, never cut to fit
+            form.file.errors = [f"The file is over the {size_text(MAX_IMPORT_BYTES)} import limit; "
+                                "nothing was imported."]
+            return render_template("quizzes/import.html", form=form, errors=[]), 413
+        name = CONTROL_CHARS.sub("", upload.filename or "") or "upload"
+        if len(name) > MAX_FILE_NAME:
+            form.file.errors = [f"The file's name is {len(name):,} characters, over the {MAX_FILE_NAME}-character "
+                                "limit; rename it."]
+            return render_template("quizzes/import.html", form=form, errors=[]), 422
         try:
-            text = upload.read(2_000_000).decode("utf-8-sig")
-        except UnicodeDecodeError:
-            errors = ["The file is not UTF-8 text."]
+            data = quiz_service.parse_upload(content, name, form.format.data or None, (form.title.data or "").strip())
+        except QuizFileErrors as exc:
+            errors = [str(e) for e in exc.errors]
         else:
-            try:
-                data = quiz_service.parse_upload(text, upload.filename or "upload", form.format.data or None,
-                                                 (form.title.data or "").strip())
-            except QuizFileErrors as exc:
-                errors = [str(e) for e in exc.errors]
-            else:
-                quiz = quiz_service.import_new(data, current_user.id)
-                flash(f"Imported {len(data.questions)} question(s) as a draft. Preview it, then publish.", "success")
-                return redirect(url_for("quizzes.edit", quiz_id=quiz.id))
+            quiz = quiz_service.import_new(data, current_user.id)
+            flash(f"Imported {len(data.questions)} question(s) as a draft. Preview it, then publish.", "success")
+            return redirect(url_for("quizzes.edit", quiz_id=quiz.id))
     status = 422 if errors or form.errors else 200
     return render_template("quizzes/import.html", form=form, errors=errors), status

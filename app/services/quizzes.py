@@ -17,6 +17,7 @@ from app.content.errors import ContentError
 from app.content.quizfiles import (
     QuizData,
     QuizFileErrors,
+    decode_quiz_bytes,
     dump_quiz_yaml,
     key_code_problems,
     load_quiz_file,
@@ -453,8 +454,10 @@ def export_yaml(quiz: Quiz) -> str:
     return dump_quiz_yaml(version_data(quiz))
 
 
-def parse_upload(text: str, filename: str, fmt: str | None = None, title: str = "") -> QuizData:
-    """Parse and code-check an uploaded or CLI file; raises QuizFileErrors (nothing is written)."""
+def parse_upload(content: bytes | str, filename: str, fmt: str | None = None, title: str = "") -> QuizData:
+    """Parse and code-check an uploaded or CLI file (its bytes, or text already decoded); raises
+    QuizFileErrors (nothing is written). Size, lines and encoding are checked before parsing."""
+    text = decode_quiz_bytes(content, filename) if isinstance(content, bytes) else content
     data = load_quiz_file(text, filename, title=title, fmt=fmt)
     check_quiz_data(data, filename)
     return data
