@@ -47,6 +47,10 @@ FIELD_LIMITS = {
     "choice_feedback": 1_000,
     "answer": 200,
 }
+#: characters of one GIFT or Aiken question as written (every field at its longest, with markup room);
+#: a longer one is usually a missing blank line or an unclosed brace, and is refused before it is parsed
+MAX_QUESTION_CHARS = (FIELD_LIMITS["prompt"] + FIELD_LIMITS["feedback"]
+                      + MAX_CHOICES * (FIELD_LIMITS["choice"] + FIELD_LIMITS["choice_feedback"]) + 5_000)
 #: what each field is called in a message
 FIELD_NAMES = {
     "title": "title",

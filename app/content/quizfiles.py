@@ -31,6 +31,7 @@ from app.content.limits import (
     MAX_IMPORT_LINES,
     MAX_KEY_CODES,
     MAX_POINTS,
+    MAX_QUESTION_CHARS,
     MAX_QUESTIONS,
     count,
     size_text,
@@ -378,6 +379,9 @@ def load_quiz_yaml(text: str, path: str = "<quiz>") -> QuizData:
 
     if not isinstance(data, LineDict):
         raise QuizFileErrors([ContentError(path, 1, "a quiz file is a mapping (kind, slug, title, questions)")])
+    bad = _control_char_line(data, data.line)
+    if bad is not None:  # written as a YAML escape ("\0", "\x1b"): the raw text had none
+        raise QuizFileErrors([ContentError(path, bad, "a control character (such as NUL) in a value")])
     for key in data:
         if key not in TOP_KEYS:
             err(data.line_of(key), f"unknown field '{key}' (allowed: {', '.join(sorted(TOP_KEYS))})")
@@ -417,6 +421,23 @@ def load_quiz_yaml(text: str, path: str = "<quiz>") -> QuizData:
         raise QuizFileErrors(errors)
     return QuizData(title=title.strip(), instructions=instructions, questions=tuple(questions),
                     slug=slug, question_lines=tuple(lines))
+
+
+def _control_char_line(node, line: int) -> int | None:
+    """The line of the first string (key or value) holding a control character, or None."""
+    if isinstance(node, str):
+        return line if CONTROL_CHARS.search(node) else None
+    if isinstance(node, LineDict):
+        for key, value in node.items():
+            found = _control_char_line(key, node.line_of(key)) or _control_char_line(value, node.line_of(key))
+            if found is not None:
+                return found
+    elif isinstance(node, list):
+        for value in node:
+            found = _control_char_line(value, line)
+            if found is not None:
+                return found
+    return None
 
 
 def _question_from_yaml(raw, n, line, err) -> dict | None:
@@ -563,6 +584,63 @@ def dump_quiz_yaml(quiz: QuizData) -> str:
                      default_flow_style=False)
 
 
+def _export_bound(quiz: QuizData) -> tuple[int, int]:
+    """A cheap upper bound of the (bytes, lines) of ``dump_quiz_yaml(quiz)``: each scalar at most
+    tripled by quoting and escapes, plus an indented line for each newline and each fold at width 100."""
+    size, lines = 300, 10
+
+    def add(value) -> None:
+        nonlocal size, lines
+        if isinstance(value, dict):
+            for k, v in value.items():
+                add(k)
+                add(v)
+        elif isinstance(value, (list, tuple)):
+            for v in value:
+                add(v)
+        else:
+            text = str(value)
+            n = len(text.encode("utf-8", "surrogatepass"))
+            breaks = text.count("\n") + n // 60 + 1
+            size += 3 * n + 16 * breaks
+            lines += breaks + 1
+
+    add([quiz.title, quiz.instructions, quiz.slug, list(quiz.questions)])
+    return size, lines
+
+
+def _fits(size: int, lines: int) -> bool:
+    return size <= MAX_IMPORT_BYTES and lines <= MAX_IMPORT_LINES
+
+
+def _file_size(quiz: QuizData) -> tuple[int, int]:
+    text = dump_quiz_yaml(quiz)
+    return len(text.encode("utf-8")), text.count("\n") + 1
+
+
+def growth_problem(before: QuizData | None, after: QuizData) -> str | None:
+    """Why a web edit from ``before`` to ``after`` would take the quiz past a quiz-file limit (the
+    question count, or an export the import doors would refuse), or None. A quiz that is already
+    past one (imported before the limit) may keep its size or shrink."""
+    n_before = len(before.questions) if before else 0
+    if len(after.questions) > MAX_QUESTIONS and len(after.questions) > n_before:
+        return f"The quiz already has {n_before} questions: {MAX_QUESTIONS} is the limit. Start a second quiz."
+    if _fits(*_export_bound(after)):
+        return None
+    size, lines = _file_size(after)  # only for a quiz near the limit: the exact size of its file
+    if _fits(size, lines):
+        return None
+    if before is not None and not _fits(*_export_bound(before)):  # past a limit already: it may shrink
+        old_size, old_lines = _file_size(before)
+        if size <= old_size and lines <= old_lines:
+            return None
+    if size > MAX_IMPORT_BYTES:
+        return (f"With this change the quiz's file would be {size_text(size)}, over the "
+                f"{size_text(MAX_IMPORT_BYTES)} limit of a quiz file. Shorten the text or start a second quiz.")
+    return (f"With this change the quiz's file would have {count(lines)} lines, over the "
+            f"{count(MAX_IMPORT_LINES)}-line limit of a quiz file. Shorten the text or start a second quiz.")
+
+
 # --- Moodle GIFT --------------------------------------------------------------------------------
 
 _GIFT_ESCAPES = {"\\~": "~", "\\=": "=", "\\#": "#", "\\{": "{", "\\}": "}", "\\:": ":", "\\n": "\n", "\\\\": "\\"}
@@ -640,7 +718,7 @@ def load_gift(text: str, path: str = "<gift>", title: str = "", slug: str = "") 
 def _gift_blocks(text: str, path: str = "<gift>"):
     """(first line number, text) of each question: blocks separated by blank lines, comments dropped.
     An answer block opened inside another raises ContentError (GIFT answer blocks do not nest)."""
-    block, start = [], None
+    block, start, size = [], None, 0
     depth = 0
     for n, line in enumerate(text.replace("\r\n", "\n").split("\n"), 1):
         stripped = line.strip()
@@ -654,8 +732,12 @@ def _gift_blocks(text: str, path: str = "<gift>"):
             block, start = [], None
             continue
         if start is None:
-            start = n
+            start, size = n, 0
         block.append(line)
+        size += len(line) + 1
+        if size > MAX_QUESTION_CHARS:
+            raise ContentError(path, start, f"the question starting here runs past the {count(MAX_QUESTION_CHARS)}-"
+                                            "character limit of one question (a missing blank line or } ?)")
         for brace in re.findall(r"(?<!\\)[{}]", line):
             depth = depth + 1 if brace == "{" else max(depth - 1, 0)
             if depth > 1:
@@ -713,6 +795,10 @@ def _gift_question(block: str, line: int, path: str) -> dict:
             fail("each answer must start with = (right) or ~ (wrong)", answer_line)
         if any("->" in p for _m, p in items):
             fail("matching questions (a -> b) are not supported", answer_line)
+        short = all(m == "=" for m, _p in items)
+        if len(items) > (MAX_ANSWERS if short else MAX_CHOICES):  # before each is read
+            fail(f"{len(items)} accepted answers, over the {MAX_ANSWERS}-answer limit" if short
+                 else f"{len(items)} choices, over the {MAX_CHOICES}-choice limit", answer_line)
         choices = []
         for marker, piece in items:
             text, _sep, feedback = _split_feedback(piece)
@@ -750,7 +836,15 @@ def _split_feedback(piece: str) -> tuple[str, str, str]:
 # --- Aiken --------------------------------------------------------------------------------------
 
 _AIKEN_OPTION = re.compile(r"^([A-Z])[.)]\s+(.+)$")
-_AIKEN_ANSWER = re.compile(r"^ANSWER:\s*(\S*)\s*$", re.IGNORECASE)
+
+
+def _aiken_answer(line: str) -> str | None:
+    """The letter of an ``ANSWER: X`` line (stripped), or None. No regex: ``ANSWER:`` and 20,000 spaces
+    made the old pattern backtrack for minutes."""
+    if line[:7].upper() != "ANSWER:":
+        return None
+    rest = line[7:].strip()
+    return None if any(c.isspace() for c in rest) else rest
 
 
 def load_aiken(text: str, path: str = "<aiken>", title: str = "", slug: str = "") -> QuizData:
@@ -759,10 +853,10 @@ def load_aiken(text: str, path: str = "<aiken>", title: str = "", slug: str = ""
     errors: list[ContentError] = []
     questions, lines = [], []
     stem, stem_line, options = [], None, []
-    started = 0
+    started = size = 0
 
     def finish(answer: str, at: int):
-        nonlocal stem, stem_line, options
+        nonlocal stem, stem_line, options, size
         try:
             if not stem:
                 raise ContentError(path, at, "ANSWER: without a question before it")
@@ -781,21 +875,28 @@ def load_aiken(text: str, path: str = "<aiken>", title: str = "", slug: str = ""
             lines.append(stem_line)
         except ContentError as exc:
             errors.append(exc)
-        stem, stem_line, options = [], None, []
+        stem, stem_line, options, size = [], None, [], 0
 
     for n, raw in enumerate(text.replace("\r\n", "\n").split("\n"), 1):
         line = raw.strip()
         if not line:
             continue
-        answer = _AIKEN_ANSWER.match(line)
+        size += len(line) + 1
+        if size > MAX_QUESTION_CHARS:
+            errors.append(ContentError(path, stem_line or n, f"the question starting here runs past the "
+                                                             f"{count(MAX_QUESTION_CHARS)}-character limit of one "
+                                                             "question (a missing ANSWER: line?)"))
+            stem = []
+            break
+        answer = _aiken_answer(line)
         option = _AIKEN_OPTION.match(line)
-        if answer:
-            finish(answer.group(1), n)
+        if answer is not None:
+            finish(answer, n)
         elif option and stem:
             options.append((option.group(1), option.group(2).strip()))
         elif options:
             errors.append(ContentError(path, n, "expected another option (B. …) or the ANSWER: line"))
-            stem, stem_line, options = [], None, []
+            stem, stem_line, options, size = [], None, [], 0
         else:
             if not stem:
                 started += 1

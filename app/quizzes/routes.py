@@ -136,6 +136,10 @@ def edit(quiz_id):
         return _render_edit(quiz, form)
     if not form.validate_on_submit():
         return _render_edit(quiz, form, status=422)
+    grown = quiz_service.growth_problem(version, title=form.title.data, instructions=form.instructions.data)
+    if grown:
+        form.instructions.errors = [*form.instructions.errors, grown]
+        return _render_edit(quiz, form, status=422)
     was_published = version.frozen
     try:
         saved = quiz_service.update_settings(quiz, _revision(form.revision.data), current_user.id,
@@ -183,6 +187,15 @@ def question(quiz_id, number=None):
     q, problems = form.to_question()
     if valid:
         problems = {**quiz_service.question_errors(q), **problems}
+    if valid and not problems:
+        questions = list(version.questions)
+        if index is None:
+            questions.append(q)
+        else:
+            questions[index] = q
+        grown = quiz_service.growth_problem(version, questions=questions)
+        if grown:
+            problems = {"prompt": grown}
     if not valid or problems:
         return _render_question(quiz, form, number, problems=problems, status=422)
     was_published = version.frozen

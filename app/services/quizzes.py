@@ -19,6 +19,7 @@ from app.content.quizfiles import (
     QuizFileErrors,
     decode_quiz_bytes,
     dump_quiz_yaml,
+    growth_problem as quiz_growth_problem,
     key_code_problems,
     load_quiz_file,
     load_quiz_yaml,
@@ -273,6 +274,16 @@ def _claim(quiz: Quiz, revision: int, user_id: int | None) -> None:
         db.session.refresh(quiz)
         raise SaveConflict(quiz)
     db.session.refresh(quiz)
+
+
+def growth_problem(version: QuizVersion, questions: list | None = None, title: str | None = None,
+                   instructions: str | None = None) -> str | None:
+    """Why saving this change to the latest version would take the quiz past a quiz-file limit, or None."""
+    before = QuizData(title=version.title, instructions=version.instructions, questions=tuple(version.questions))
+    after = QuizData(title=version.title if title is None else title,
+                     instructions=version.instructions if instructions is None else instructions,
+                     questions=tuple(version.questions if questions is None else questions))
+    return quiz_growth_problem(before, after)
 
 
 def update_settings(quiz: Quiz, revision: int, user_id: int, title: str, instructions: str) -> QuizVersion:

@@ -228,3 +228,30 @@ def test_a_long_list_of_problems_is_cut_to_fifty_and_says_how_many_more():
     text = "\n".join("Q\nA. a\nB. b\nANSWER: Z\n" for _ in range(120))
     messages = errors_of(load_aiken, text, "bad.txt")
     assert len(messages) == 51 and messages[-1] == "bad.txt: … and 70 more problem(s)"
+
+
+@pytest.mark.parametrize("text,words", [
+    ("Q {" + "=a " * 21 + "}\n", "x.gift:1: 21 accepted answers, over the 20-answer limit"),
+    ("Q {" + "~a =b " * 6 + "}\n", "x.gift:1: 12 choices, over the 10-choice limit"),
+])
+def test_gift_answer_counts_are_refused_before_each_answer_is_read(text, words):
+    assert errors_of(load_gift, text, "x.gift") == [words]
+
+
+@pytest.mark.parametrize("loader,text", [
+    (load_aiken, "ANSWER:" + " " * 50_000 + "x y\n"),  # the old ANSWER pattern backtracked for minutes
+    (load_aiken, "w " * 30_000 + "\nA. a\nB. b\nANSWER: A\n"),
+    (load_gift, "Q {=" + "a ~" * 20_000 + "b}\n"),
+    (load_gift, "Unclosed {\n" + ("w" * 99 + "\n") * 500),
+])
+def test_one_question_is_bounded_before_it_is_parsed(loader, text):
+    started = time.perf_counter()
+    [message] = errors_of(loader, text, "x")
+    assert "runs past the 40,000-character limit of one question" in message
+    assert time.perf_counter() - started < 0.5
+
+
+def test_an_answer_line_of_spaces_is_read_in_linear_time():
+    started = time.perf_counter()
+    assert errors_of(load_aiken, "Q\nA. a\nB. b\nANSWER:" + " " * 30_000 + "x y\n", "x.txt")
+    assert time.perf_counter() - started < 0.5
