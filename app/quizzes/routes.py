@@ -4,7 +4,7 @@ from markupsafe import Markup
 
 from app.auth.decorators import role_required
 from app.content.markdown import render_markdown
-from app.content.limits import CONTROL_CHARS, MAX_FILE_NAME, MAX_IMPORT_BYTES, size_text
+from app.content.limits import CONTROL_CHARS, MAX_FILE_NAME, MAX_IMPORT_BYTES, MAX_QUESTIONS, size_text
 from app.content.quizfiles import QUESTION_TYPES, QuizFileErrors
 from app.params import db_int
 from app.quizzes import bp
@@ -304,12 +304,12 @@ def import_file():
         if len(content) > MAX_IMPORT_BYTES:  # refused whole, never cut to fit
             form.file.errors = [f"The file is over the {size_text(MAX_IMPORT_BYTES)} import limit; "
                                 "nothing was imported."]
-            return render_template("quizzes/import.html", form=form, errors=[]), 413
+            return _render_import(form, [], 413)
         name = CONTROL_CHARS.sub("", upload.filename or "") or "upload"
         if len(name) > MAX_FILE_NAME:
             form.file.errors = [f"The file's name is {len(name):,} characters, over the {MAX_FILE_NAME}-character "
                                 "limit; rename it."]
-            return render_template("quizzes/import.html", form=form, errors=[]), 422
+            return _render_import(form, [], 422)
         try:
             data = quiz_service.parse_upload(content, name, form.format.data or None, (form.title.data or "").strip())
         except QuizFileErrors as exc:
@@ -318,5 +318,9 @@ def import_file():
             quiz = quiz_service.import_new(data, current_user.id)
             flash(f"Imported {len(data.questions)} question(s) as a draft. Preview it, then publish.", "success")
             return redirect(url_for("quizzes.edit", quiz_id=quiz.id))
-    status = 422 if errors or form.errors else 200
-    return render_template("quizzes/import.html", form=form, errors=errors), status
+    return _render_import(form, errors, 422 if errors or form.errors else 200)
+
+
+def _render_import(form, errors, status):
+    limits = {"size": size_text(MAX_IMPORT_BYTES), "questions": MAX_QUESTIONS}
+    return render_template("quizzes/import.html", form=form, errors=errors, limits=limits), status
