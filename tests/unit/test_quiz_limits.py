@@ -255,3 +255,18 @@ def test_an_answer_line_of_spaces_is_read_in_linear_time():
     started = time.perf_counter()
     assert errors_of(load_aiken, "Q\nA. a\nB. b\nANSWER:" + " " * 30_000 + "x y\n", "x.txt")
     assert time.perf_counter() - started < 0.5
+
+
+@pytest.mark.parametrize("loader_path", ["app.content.cases:load_case", "app.content.questions:load_question_file"])
+@pytest.mark.parametrize("text,words", [
+    ("slug: x\ntitle: &t T\nsummary: *t\n", "YAML anchors (&t) are not allowed"),
+    ("slug: x\nnotes:\n  " + "- " * 3000 + "x\n", "over the 12-level limit"),  # was a RecursionError
+])
+def test_the_case_and_question_readers_refuse_aliases_and_deep_nesting(tmp_path, loader_path, text, words):
+    import importlib
+    module, name = loader_path.split(":")
+    loader = getattr(importlib.import_module(module), name)
+    path = tmp_path / "x.yml"
+    path.write_text(text)
+    with pytest.raises(ContentError, match=words.replace("(", r"\(").replace(")", r"\)").replace("*", r"\*")):
+        loader(path)
