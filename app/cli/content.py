@@ -60,6 +60,7 @@ def import_quiz(file, fmt, title, owner, publish):
     """Import one quiz file (YAML, GIFT or Aiken): all of it or nothing."""
     from pathlib import Path
 
+    from app.content.limits import MAX_IMPORT_BYTES, size_text
     from app.content.quizfiles import QuizFileErrors
     from app.services import quizzes as quiz_service
 
@@ -70,8 +71,13 @@ def import_quiz(file, fmt, title, owner, publish):
             click.echo(f"error: no user with e-mail {owner}", err=True)
             sys.exit(1)
         owner_id = user.id
+    size = Path(file).stat().st_size
+    if size > MAX_IMPORT_BYTES:  # refused before reading, never cut to fit
+        click.echo(f"error: {file}: the file is {size_text(size)}, over the {size_text(MAX_IMPORT_BYTES)} limit; "
+                   "nothing was imported.", err=True)
+        sys.exit(1)
     try:
-        data = quiz_service.parse_upload(Path(file).read_text(encoding="utf-8-sig"), file, fmt, title)
+        data = quiz_service.parse_upload(Path(file).read_bytes(), file, fmt, title)
     except QuizFileErrors as exc:
         for error in exc.errors:
             click.echo(f"error: {error}", err=True)

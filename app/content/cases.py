@@ -16,6 +16,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from app.codes.cpt_wording import label_problems
 from app.content.errors import ContentError
+from app.content.yamlmarks import check_shape
 
 SETTINGS = ("outpatient", "inpatient", "ed")
 DOMAIN_TAGS = frozenset(
@@ -131,6 +132,10 @@ class _Reader:
 
     def __init__(self, path: str, text: str) -> None:
         self.path = path
+        try:  # anchors, aliases, nesting and size, refused before any node is built (see yamlmarks)
+            check_shape(text, path)
+        except yaml.YAMLError:
+            pass  # a syntax error: root() reports it with its line
         self.loader = yaml.SafeLoader(text)
 
     def close(self) -> None:

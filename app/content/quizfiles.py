@@ -23,6 +23,20 @@ from pathlib import Path
 import yaml
 
 from app.content.errors import ContentError
+from app.content.limits import (
+    CONTROL_CHARS,
+    MAX_ANSWERS,
+    MAX_CHOICES,
+    MAX_IMPORT_BYTES,
+    MAX_IMPORT_LINES,
+    MAX_KEY_CODES,
+    MAX_POINTS,
+    MAX_QUESTION_CHARS,
+    MAX_QUESTIONS,
+    count,
+    size_text,
+    too_long,
+)
 from app.content.yamlmarks import LineDict, load_yaml
 from app.grading.parse import (
     is_icd10cm_shape,
@@ -43,9 +57,6 @@ QUESTION_TYPES = {
     "scenario": "Claim scenario (cause and action)",
 }
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-MAX_QUESTIONS = 200
-MAX_CHOICES = 10
-MAX_POINTS = 100
 TOP_KEYS = {"kind", "slug", "title", "instructions", "questions"}
 QUESTION_KEYS = {
     "single": {"type", "prompt", "points", "feedback", "choices"},
@@ -64,8 +75,15 @@ KEY_ENTRY_KEYS = {"diagnoses": {"code", "accept", "optional"},
 class QuizFileErrors(Exception):
     """Every problem found in one quiz file (at least one)."""
 
+    #: problems listed at most (a file of 20,000 bad lines is not 20,000 messages)
+    SHOWN = 50
+
     def __init__(self, errors: list[ContentError]) -> None:
-        self.errors = list(errors)
+        errors = list(errors)
+        if len(errors) > self.SHOWN:
+            rest = len(errors) - self.SHOWN
+            errors = [*errors[:self.SHOWN], ContentError(errors[0].path, None, f"… and {rest} more problem(s)")]
+        self.errors = errors
         super().__init__("\n".join(str(e) for e in self.errors))
 
 
@@ -99,6 +117,10 @@ def question_problems(q: dict) -> dict[str, str]:
         return {"type": f"unknown question type '{kind}' (use one of: {', '.join(QUESTION_TYPES)})"}
     if not str(q.get("prompt") or "").strip() and kind not in ("case", "scenario"):  # their own text is the prompt
         problems["prompt"] = "Write the question's text."
+    for name in ("prompt", "feedback"):
+        message = too_long(name, len(str(q.get(name) or "")))
+        if message:
+            problems[name] = message
     points = q.get("points")
     if isinstance(points, bool) or not isinstance(points, (int, float)) or not 0 < points <= MAX_POINTS:
         problems["points"] = f"Points must be a number above 0 and at most {MAX_POINTS}."
@@ -112,6 +134,10 @@ def question_problems(q: dict) -> dict[str, str]:
             problems["choices"] = f"At most {MAX_CHOICES} choices."
         elif any(not t for t in texts):
             problems["choices"] = "Every choice needs its text."
+        elif _first_too_long("choice", texts):
+            problems["choices"] = _first_too_long("choice", texts)
+        elif _first_too_long("choice_feedback", [c.get("feedback") for c in choices]):
+            problems["choices"] = _first_too_long("choice_feedback", [c.get("feedback") for c in choices])
         elif len(set(texts)) != len(texts):
             problems["choices"] = "Two choices have the same text."
         elif kind == "single" and correct != 1:
@@ -125,10 +151,18 @@ def question_problems(q: dict) -> dict[str, str]:
         answers = q.get("answers") or []
         if not answers or any(not str(a).strip() for a in answers):
             problems["answers"] = "Give at least one accepted answer."
+        elif len(answers) > MAX_ANSWERS:
+            problems["answers"] = f"{len(answers)} accepted answers, over the {MAX_ANSWERS}-answer limit."
+        elif _first_too_long("answer", answers):
+            problems["answers"] = _first_too_long("answer", answers)
     elif kind == "code":
         key = q.get("key") or {}
         if not key.get("diagnoses") and not key.get("procedures"):
             problems["key"] = "Give at least one code in the answer key."
+        for section in ("diagnoses", "procedures"):
+            codes = sum(1 + len(e.get("accept", [])) for e in key.get(section) or [])
+            if codes > MAX_KEY_CODES:
+                problems[section] = f"{codes} {section} codes in the key, over the {MAX_KEY_CODES}-code limit."
     elif kind == "case":
         if not isinstance(q.get("case"), str) or not SLUG_RE.match(q["case"]):
             problems["case"] = "Choose the coding case (its slug)."
@@ -136,6 +170,70 @@ def question_problems(q: dict) -> dict[str, str]:
         if not isinstance(q.get("scenario"), str) or not SLUG_RE.match(q["scenario"]):
             problems["scenario"] = "Choose the claim scenario (its slug)."
     return problems
+
+
+def _first_too_long(field: str, values) -> str | None:
+    return next((m for m in (too_long(field, len(str(v or ""))) for v in values) if m), None)
+
+
+def quiz_problems(title, instructions) -> dict[str, str]:
+    """Problems of a quiz's own fields (title, instructions): field name -> message."""
+    problems: dict[str, str] = {}
+    for name, value in (("title", title), ("instructions", instructions)):
+        message = too_long(name, len(str(value or "")))
+        if message:
+            problems[name] = message
+    if CONTROL_CHARS.search(str(title or "")):
+        problems["title"] = "The title has a control character (such as NUL) in it."
+    return problems
+
+
+# --- whole files: size, lines and encoding, checked before any parsing --------------------------
+
+def check_quiz_text(text: str, path: str) -> None:
+    """Refuse a quiz file over the size or line limit, or holding control characters (NUL ...),
+    before it is parsed (QuizFileErrors naming the limit or the line)."""
+    size = len(text.encode("utf-8", "surrogatepass"))
+    if size > MAX_IMPORT_BYTES:
+        raise QuizFileErrors([ContentError(path, None, f"the file is {size_text(size)}, over the "
+                                                       f"{size_text(MAX_IMPORT_BYTES)} limit; nothing was read")])
+    lines = text.count("\n") + 1
+    if lines > MAX_IMPORT_LINES:
+        raise QuizFileErrors([ContentError(path, None, f"the file has {count(lines)} lines, over the "
+                                                       f"{count(MAX_IMPORT_LINES)}-line limit; nothing was read")])
+    bad = CONTROL_CHARS.search(text)
+    if bad:
+        line = text.count("\n", 0, bad.start()) + 1
+        raise QuizFileErrors([ContentError(path, line, f"control character U+{ord(bad.group()):04X} in the text "
+                                                       "(is this a text file?)")])
+    surrogate = re.search("[\ud800-\udfff]", text)
+    if surrogate:
+        raise QuizFileErrors([ContentError(path, text.count("\n", 0, surrogate.start()) + 1,
+                                           "the text is not valid Unicode")])
+
+
+def decode_quiz_bytes(data: bytes, path: str) -> str:
+    """A quiz file's bytes as text: UTF-8 (a BOM is allowed), at most ``MAX_IMPORT_BYTES``.
+    Anything else is refused with what it is and where (QuizFileErrors)."""
+    if len(data) > MAX_IMPORT_BYTES:
+        raise QuizFileErrors([ContentError(path, None, f"the file is over the {size_text(MAX_IMPORT_BYTES)} limit; "
+                                                       "nothing was read")])
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise QuizFileErrors([ContentError(path, 1, "the file is UTF-16 text: save it as UTF-8")])
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise QuizFileErrors([ContentError(path, line, f"the file is not UTF-8 text (byte 0x{data[exc.start]:02X}); "
+                                                       "save it as UTF-8")]) from None
+    check_quiz_text(text, path)
+    return text
+
+
+def title_from_path(path: str) -> str:
+    """A GIFT or Aiken quiz's default title: its file name, without control characters."""
+    stem = CONTROL_CHARS.sub("", Path(path).stem)
+    return stem.replace("-", " ").replace("_", " ").strip().capitalize() or "Imported quiz"
 
 
 # --- answer keys: one line per entry, as the web form shows them ------------------------------
@@ -269,6 +367,7 @@ def quiz_code_errors(quiz: QuizData, codes, path: str = "<quiz>", case_slugs=Non
 
 def load_quiz_yaml(text: str, path: str = "<quiz>") -> QuizData:
     """Parse and validate one YAML quiz; raises QuizFileErrors listing every problem with its line."""
+    check_quiz_text(text, path)
     try:
         data = load_yaml(text, path)
     except ContentError as exc:
@@ -280,6 +379,9 @@ def load_quiz_yaml(text: str, path: str = "<quiz>") -> QuizData:
 
     if not isinstance(data, LineDict):
         raise QuizFileErrors([ContentError(path, 1, "a quiz file is a mapping (kind, slug, title, questions)")])
+    bad = _control_char_line(data, data.line)
+    if bad is not None:  # written as a YAML escape ("\0", "\x1b"): the raw text had none
+        raise QuizFileErrors([ContentError(path, bad, "a control character (such as NUL) in a value")])
     for key in data:
         if key not in TOP_KEYS:
             err(data.line_of(key), f"unknown field '{key}' (allowed: {', '.join(sorted(TOP_KEYS))})")
@@ -291,6 +393,7 @@ def load_quiz_yaml(text: str, path: str = "<quiz>") -> QuizData:
     title = data.get("title")
     if not isinstance(title, str) or not title.strip():
         err(data.line_of("title"), "title is required text")
+        title = ""
     instructions = data.get("instructions", "")
     if instructions is None:
         instructions = ""
@@ -298,13 +401,16 @@ def load_quiz_yaml(text: str, path: str = "<quiz>") -> QuizData:
         err(data.line_of("instructions"), "instructions must be text (Markdown)")
         instructions = ""
     instructions = instructions.strip("\n")
+    for name, message in quiz_problems(title.strip(), instructions).items():
+        err(data.line_of(name), message)
     raw_questions = data.get("questions")
     questions, lines = [], []
     if not isinstance(raw_questions, list) or not raw_questions:
         err(data.line_of("questions"), "questions must be a non-empty list")
         raw_questions = []
     elif len(raw_questions) > MAX_QUESTIONS:
-        err(data.line_of("questions"), f"at most {MAX_QUESTIONS} questions")
+        err(data.line_of("questions"), f"{len(raw_questions)} questions, over the {MAX_QUESTIONS}-question limit")
+        raise QuizFileErrors(errors)
     for n, raw in enumerate(raw_questions, 1):
         line = raw.line if isinstance(raw, LineDict) else data.line_of("questions")
         q = _question_from_yaml(raw, n, line, err)
@@ -315,6 +421,23 @@ def load_quiz_yaml(text: str, path: str = "<quiz>") -> QuizData:
         raise QuizFileErrors(errors)
     return QuizData(title=title.strip(), instructions=instructions, questions=tuple(questions),
                     slug=slug, question_lines=tuple(lines))
+
+
+def _control_char_line(node, line: int) -> int | None:
+    """The line of the first string (key or value) holding a control character, or None."""
+    if isinstance(node, str):
+        return line if CONTROL_CHARS.search(node) else None
+    if isinstance(node, LineDict):
+        for key, value in node.items():
+            found = _control_char_line(key, node.line_of(key)) or _control_char_line(value, node.line_of(key))
+            if found is not None:
+                return found
+    elif isinstance(node, list):
+        for value in node:
+            found = _control_char_line(value, line)
+            if found is not None:
+                return found
+    return None
 
 
 def _question_from_yaml(raw, n, line, err) -> dict | None:
@@ -461,6 +584,63 @@ def dump_quiz_yaml(quiz: QuizData) -> str:
                      default_flow_style=False)
 
 
+def _export_bound(quiz: QuizData) -> tuple[int, int]:
+    """A cheap upper bound of the (bytes, lines) of ``dump_quiz_yaml(quiz)``: each scalar at most
+    tripled by quoting and escapes, plus an indented line for each newline and each fold at width 100."""
+    size, lines = 300, 10
+
+    def add(value) -> None:
+        nonlocal size, lines
+        if isinstance(value, dict):
+            for k, v in value.items():
+                add(k)
+                add(v)
+        elif isinstance(value, (list, tuple)):
+            for v in value:
+                add(v)
+        else:
+            text = str(value)
+            n = len(text.encode("utf-8", "surrogatepass"))
+            breaks = text.count("\n") + n // 60 + 1
+            size += 3 * n + 16 * breaks
+            lines += breaks + 1
+
+    add([quiz.title, quiz.instructions, quiz.slug, list(quiz.questions)])
+    return size, lines
+
+
+def _fits(size: int, lines: int) -> bool:
+    return size <= MAX_IMPORT_BYTES and lines <= MAX_IMPORT_LINES
+
+
+def _file_size(quiz: QuizData) -> tuple[int, int]:
+    text = dump_quiz_yaml(quiz)
+    return len(text.encode("utf-8")), text.count("\n") + 1
+
+
+def growth_problem(before: QuizData | None, after: QuizData) -> str | None:
+    """Why a web edit from ``before`` to ``after`` would take the quiz past a quiz-file limit (the
+    question count, or an export the import doors would refuse), or None. A quiz that is already
+    past one (imported before the limit) may keep its size or shrink."""
+    n_before = len(before.questions) if before else 0
+    if len(after.questions) > MAX_QUESTIONS and len(after.questions) > n_before:
+        return f"The quiz already has {n_before} questions: {MAX_QUESTIONS} is the limit. Start a second quiz."
+    if _fits(*_export_bound(after)):
+        return None
+    size, lines = _file_size(after)  # only for a quiz near the limit: the exact size of its file
+    if _fits(size, lines):
+        return None
+    if before is not None and not _fits(*_export_bound(before)):  # past a limit already: it may shrink
+        old_size, old_lines = _file_size(before)
+        if size <= old_size and lines <= old_lines:
+            return None
+    if size > MAX_IMPORT_BYTES:
+        return (f"With this change the quiz's file would be {size_text(size)}, over the "
+                f"{size_text(MAX_IMPORT_BYTES)} limit of a quiz file. Shorten the text or start a second quiz.")
+    return (f"With this change the quiz's file would have {count(lines)} lines, over the "
+            f"{count(MAX_IMPORT_LINES)}-line limit of a quiz file. Shorten the text or start a second quiz.")
+
+
 # --- Moodle GIFT --------------------------------------------------------------------------------
 
 _GIFT_ESCAPES = {"\\~": "~", "\\=": "=", "\\#": "#", "\\{": "{", "\\}": "}", "\\:": ":", "\\n": "\n", "\\\\": "\\"}
@@ -508,27 +688,37 @@ def load_gift(text: str, path: str = "<gift>", title: str = "", slug: str = "") 
     Numeric, matching and essay questions are refused with their line, as is anything malformed;
     raises QuizFileErrors with every problem.
     """
+    check_quiz_text(text, path)
     errors: list[ContentError] = []
     questions, lines = [], []
-    for start, block in _gift_blocks(text):
-        try:
-            q = _gift_question(block, start, path)
-        except ContentError as exc:
-            errors.append(exc)
-            continue
-        questions.append(q)
-        lines.append(start)
+    try:
+        for n, (start, block) in enumerate(_gift_blocks(text, path), 1):
+            if n > MAX_QUESTIONS:
+                errors.append(ContentError(path, start, f"question {n} starts here, over the "
+                                                        f"{MAX_QUESTIONS}-question limit"))
+                break
+            try:
+                q = _gift_question(block, start, path)
+            except ContentError as exc:
+                errors.append(exc)
+                continue
+            questions.append(q)
+            lines.append(start)
+    except ContentError as exc:  # an answer block opened inside another
+        errors.append(exc)
     if not questions and not errors:
         errors.append(ContentError(path, None, "no questions found (GIFT questions end with an {answer} block)"))
+    title = title or title_from_path(path)
+    errors.extend(ContentError(path, None, m) for m in quiz_problems(title, "").values())
     if errors:
         raise QuizFileErrors(errors)
-    title = title or Path(path).stem.replace("-", " ").replace("_", " ").strip().capitalize() or "Imported quiz"
     return QuizData(title=title, questions=tuple(questions), slug=slug or slugify(title), question_lines=tuple(lines))
 
 
-def _gift_blocks(text: str):
-    """(first line number, text) of each question: blocks separated by blank lines, comments dropped."""
-    block, start = [], None
+def _gift_blocks(text: str, path: str = "<gift>"):
+    """(first line number, text) of each question: blocks separated by blank lines, comments dropped.
+    An answer block opened inside another raises ContentError (GIFT answer blocks do not nest)."""
+    block, start, size = [], None, 0
     depth = 0
     for n, line in enumerate(text.replace("\r\n", "\n").split("\n"), 1):
         stripped = line.strip()
@@ -542,16 +732,19 @@ def _gift_blocks(text: str):
             block, start = [], None
             continue
         if start is None:
-            start = n
+            start, size = n, 0
         block.append(line)
-        depth += _count_unescaped(line, "{") - _count_unescaped(line, "}")
-        depth = max(depth, 0)
+        size += len(line) + 1
+        if size > MAX_QUESTION_CHARS:
+            raise ContentError(path, start, f"the question starting here runs past the {count(MAX_QUESTION_CHARS)}-"
+                                            "character limit of one question (a missing blank line or } ?)")
+        for brace in re.findall(r"(?<!\\)[{}]", line):
+            depth = depth + 1 if brace == "{" else max(depth - 1, 0)
+            if depth > 1:
+                raise ContentError(path, n, "an answer block { is opened inside another: GIFT answer blocks "
+                                            "do not nest (write a literal brace as \\{)")
     if block:
         yield start, "\n".join(block)
-
-
-def _count_unescaped(line: str, char: str) -> int:
-    return len(re.findall(r"(?<!\\)" + re.escape(char), line))
 
 
 def _gift_question(block: str, line: int, path: str) -> dict:
@@ -602,6 +795,10 @@ def _gift_question(block: str, line: int, path: str) -> dict:
             fail("each answer must start with = (right) or ~ (wrong)", answer_line)
         if any("->" in p for _m, p in items):
             fail("matching questions (a -> b) are not supported", answer_line)
+        short = all(m == "=" for m, _p in items)
+        if len(items) > (MAX_ANSWERS if short else MAX_CHOICES):  # before each is read
+            fail(f"{len(items)} accepted answers, over the {MAX_ANSWERS}-answer limit" if short
+                 else f"{len(items)} choices, over the {MAX_CHOICES}-choice limit", answer_line)
         choices = []
         for marker, piece in items:
             text, _sep, feedback = _split_feedback(piece)
@@ -639,17 +836,27 @@ def _split_feedback(piece: str) -> tuple[str, str, str]:
 # --- Aiken --------------------------------------------------------------------------------------
 
 _AIKEN_OPTION = re.compile(r"^([A-Z])[.)]\s+(.+)$")
-_AIKEN_ANSWER = re.compile(r"^ANSWER:\s*(\S*)\s*$", re.IGNORECASE)
+
+
+def _aiken_answer(line: str) -> str | None:
+    """The letter of an ``ANSWER: X`` line (stripped), or None. No regex: ``ANSWER:`` and 20,000 spaces
+    made the old pattern backtrack for minutes."""
+    if line[:7].upper() != "ANSWER:":
+        return None
+    rest = line[7:].strip()
+    return None if any(c.isspace() for c in rest) else rest
 
 
 def load_aiken(text: str, path: str = "<aiken>", title: str = "", slug: str = "") -> QuizData:
     """Aiken: single-choice questions (stem, lettered options ``A.``/``A)``, ``ANSWER: X``)."""
+    check_quiz_text(text, path)
     errors: list[ContentError] = []
     questions, lines = [], []
     stem, stem_line, options = [], None, []
+    started = size = 0
 
     def finish(answer: str, at: int):
-        nonlocal stem, stem_line, options
+        nonlocal stem, stem_line, options, size
         try:
             if not stem:
                 raise ContentError(path, at, "ANSWER: without a question before it")
@@ -660,36 +867,53 @@ def load_aiken(text: str, path: str = "<aiken>", title: str = "", slug: str = ""
                 raise ContentError(path, stem_line, f"options must be lettered A, B, C … in order (found {', '.join(letters)})")
             if answer.upper() not in letters:
                 raise ContentError(path, at, f"ANSWER: '{answer}' is not one of the options {', '.join(letters)}")
-            questions.append({"type": "single", "prompt": " ".join(stem), "points": 1,
-                              "choices": [{"text": t, "correct": letter == answer.upper()} for letter, t in options]})
+            q = {"type": "single", "prompt": " ".join(stem), "points": 1,
+                 "choices": [{"text": t, "correct": letter == answer.upper()} for letter, t in options]}
+            for _field, message in question_problems(q).items():
+                raise ContentError(path, stem_line, message)
+            questions.append(q)
             lines.append(stem_line)
         except ContentError as exc:
             errors.append(exc)
-        stem, stem_line, options = [], None, []
+        stem, stem_line, options, size = [], None, [], 0
 
     for n, raw in enumerate(text.replace("\r\n", "\n").split("\n"), 1):
         line = raw.strip()
         if not line:
             continue
-        answer = _AIKEN_ANSWER.match(line)
+        size += len(line) + 1
+        if size > MAX_QUESTION_CHARS:
+            errors.append(ContentError(path, stem_line or n, f"the question starting here runs past the "
+                                                             f"{count(MAX_QUESTION_CHARS)}-character limit of one "
+                                                             "question (a missing ANSWER: line?)"))
+            stem = []
+            break
+        answer = _aiken_answer(line)
         option = _AIKEN_OPTION.match(line)
-        if answer:
-            finish(answer.group(1), n)
+        if answer is not None:
+            finish(answer, n)
         elif option and stem:
             options.append((option.group(1), option.group(2).strip()))
         elif options:
             errors.append(ContentError(path, n, "expected another option (B. …) or the ANSWER: line"))
-            stem, stem_line, options = [], None, []
+            stem, stem_line, options, size = [], None, [], 0
         else:
+            if not stem:
+                started += 1
+                if started > MAX_QUESTIONS:
+                    errors.append(ContentError(path, n, f"question {started} starts here, over the "
+                                                        f"{MAX_QUESTIONS}-question limit"))
+                    break
             stem.append(line)
             stem_line = stem_line or n
     if stem:
         errors.append(ContentError(path, stem_line, "question without an ANSWER: line"))
     if not questions and not errors:
         errors.append(ContentError(path, None, "no questions found"))
+    title = title or title_from_path(path)
+    errors.extend(ContentError(path, None, m) for m in quiz_problems(title, "").values())
     if errors:
         raise QuizFileErrors(errors)
-    title = title or Path(path).stem.replace("-", " ").replace("_", " ").strip().capitalize() or "Imported quiz"
     return QuizData(title=title, questions=tuple(questions), slug=slug or slugify(title), question_lines=tuple(lines))
 
 

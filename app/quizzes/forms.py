@@ -17,43 +17,61 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from app.content.quizfiles import MAX_CHOICES, MAX_POINTS, QUESTION_TYPES, format_key_lines, parse_key_lines, tidy_points
+from app.content.limits import FIELD_LIMITS, FIELD_NAMES, MAX_ANSWERS_BOX, MAX_CHOICES, MAX_KEY_BOX, MAX_POINTS
+from app.content.quizfiles import QUESTION_TYPES, format_key_lines, parse_key_lines, tidy_points
 
 CHOICE_ROWS = 6
 
 
+def limit(field: str) -> Length:
+    """The field's length limit from app.content.limits, worded as every door words it."""
+    n = FIELD_LIMITS[field]
+    return Length(max=n, message=f"The {FIELD_NAMES[field]} is over the {n:,}-character limit.")
+
+
+def lf(value):
+    """Browsers send a text box's newlines as CRLF: count them as files do, one character each."""
+    return value.replace("\r\n", "\n") if isinstance(value, str) else value
+
+
+def box_limit(n: int, what: str) -> Length:
+    return Length(max=n, message=f"The {what} are over the {n:,}-character limit.")
+
+
 class QuizForm(FlaskForm):
-    title = StringField("Title", validators=[DataRequired(), Length(max=200)])
-    instructions = TextAreaField("Instructions", validators=[Length(max=20000)],
+    title = StringField("Title", validators=[DataRequired(), limit("title")])
+    instructions = TextAreaField("Instructions", filters=[lf], validators=[limit("instructions")],
                                  description="Markdown: shown to students above the questions.")
     revision = HiddenField()
     submit = SubmitField("Save")
 
 
 class ChoiceForm(Form):
-    text = StringField("Choice", validators=[Length(max=500)])
+    text = StringField("Choice", validators=[limit("choice")])
     correct = BooleanField("Correct")
-    feedback = StringField("Feedback for this choice", validators=[Length(max=1000)])
+    feedback = StringField("Feedback for this choice", validators=[limit("choice_feedback")])
 
 
 class QuestionForm(FlaskForm):
     """One question of any type; only the fields of the chosen type are read."""
 
     type = SelectField("Question type", choices=list(QUESTION_TYPES.items()))
-    prompt = TextAreaField("Question", validators=[Length(max=10000)], description="Markdown.")
+    prompt = TextAreaField("Question", filters=[lf], validators=[limit("prompt")], description="Markdown.")
     points = DecimalField("Points", places=2, default=1,
                           validators=[InputRequired(message="Give the question's points."),
                                       NumberRange(min=0.01, max=MAX_POINTS)])
     choices = FieldList(FormField(ChoiceForm), min_entries=CHOICE_ROWS, max_entries=MAX_CHOICES)
     answer = RadioField("The statement is", choices=[("true", "True"), ("false", "False")],
                         validators=[Optional()])
-    answers = TextAreaField("Accepted answers", validators=[Length(max=2000)],
+    answers = TextAreaField("Accepted answers", filters=[lf],
+                            validators=[box_limit(MAX_ANSWERS_BOX, "accepted answers")],
                             description="One per line; matching ignores case and extra spaces.")
     key_diagnoses = TextAreaField(
-        "Answer key: diagnosis codes (ICD-10-CM), first-listed first", validators=[Length(max=2000)],
+        "Answer key: diagnosis codes (ICD-10-CM), first-listed first", filters=[lf],
+        validators=[box_limit(MAX_KEY_BOX, "codes")],
         description="One per line, e.g. E11.22 — alternatives: 'E11.22 or E11.29'; 'Z79.4 optional'.")
     key_procedures = TextAreaField(
-        "Answer key: procedure codes (CPT / HCPCS)", validators=[Length(max=2000)],
+        "Answer key: procedure codes (CPT / HCPCS)", filters=[lf], validators=[box_limit(MAX_KEY_BOX, "codes")],
         description="One per line, modifiers after hyphens and units after x, e.g. 99214-25 or 17003 x5.")
     case = SelectField("Coding case", choices=[("", "—")], validate_choice=False,
                        description="The student reads the case's encounter and codes it; the case's own answer "
@@ -61,7 +79,7 @@ class QuestionForm(FlaskForm):
     scenario = SelectField("Claim scenario", choices=[("", "—")], validate_choice=False,
                            description="The student reads the encounter and the payer's answer, then names the "
                                        "cause and the action; the scenario's own answer scores it.")
-    feedback = TextAreaField("Feedback / rationale", validators=[Length(max=10000)],
+    feedback = TextAreaField("Feedback / rationale", filters=[lf], validators=[limit("feedback")],
                              description="Markdown: shown with the result, after the student submits.")
     revision = HiddenField()
     submit = SubmitField("Save question")
@@ -149,7 +167,7 @@ class ImportForm(FlaskForm):
     file = FileField("Quiz file", validators=[FileRequired("Choose a file to import.")])
     format = SelectField("Format", choices=[("", "By file name (.yml, .gift, .txt)"), ("yaml", "YAML quiz"),
                                             ("gift", "Moodle GIFT"), ("aiken", "Aiken")], default="")
-    title = StringField("Title (GIFT and Aiken)", validators=[Length(max=200)],
+    title = StringField("Title (GIFT and Aiken)", validators=[limit("title")],
                         description="Leave empty to name the quiz after the file.")
     submit = SubmitField("Import")
 

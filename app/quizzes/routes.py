@@ -5,6 +5,7 @@ from markupsafe import Markup
 from app.auth.decorators import role_required
 from app.content.filenames import clean_upload_name
 from app.content.markdown import render_markdown
+from app.content.limits import MAX_IMPORT_BYTES, MAX_QUESTIONS, size_text
 from app.content.quizfiles import QUESTION_TYPES, QuizFileErrors
 from app.params import db_int
 from app.quizzes import bp
@@ -137,6 +138,10 @@ def edit(quiz_id):
         return _render_edit(quiz, form)
     if not form.validate_on_submit():
         return _render_edit(quiz, form, status=422)
+    grown = quiz_service.growth_problem(version, title=form.title.data, instructions=form.instructions.data)
+    if grown:
+        form.instructions.errors = [*form.instructions.errors, grown]
+        return _render_edit(quiz, form, status=422)
     was_published = version.frozen
     try:
         saved = quiz_service.update_settings(quiz, _revision(form.revision.data), current_user.id,
@@ -158,7 +163,7 @@ def _flash_saved(quiz, saved, was_published):
 
 QUESTION_FIELDS = {"case": "case", "scenario": "scenario", "prompt": "prompt", "points": "points", "answer": "answer", "answers": "answers",
                    "key": "key_diagnoses", "diagnoses": "key_diagnoses", "procedures": "key_procedures",
-                   "type": "type"}
+                   "type": "type", "feedback": "feedback"}
 
 
 @bp.route("/manage/<int:quiz_id>/questions/new", methods=["GET", "POST"], endpoint="new_question")
@@ -184,6 +189,15 @@ def question(quiz_id, number=None):
     q, problems = form.to_question()
     if valid:
         problems = {**quiz_service.question_errors(q), **problems}
+    if valid and not problems:
+        questions = list(version.questions)
+        if index is None:
+            questions.append(q)
+        else:
+            questions[index] = q
+        grown = quiz_service.growth_problem(version, questions=questions)
+        if grown:
+            problems = {"prompt": grown}
     if not valid or problems:
         return _render_question(quiz, form, number, problems=problems, status=422)
     was_published = version.frozen
@@ -300,19 +314,25 @@ def import_file():
     errors = []
     if form.validate_on_submit():
         upload = form.file.data
+        content = upload.read(MAX_IMPORT_BYTES + 1)  # one byte past the limit tells a file over it
+        if len(content) > MAX_IMPORT_BYTES:  # refused whole, never cut to fit
+            form.file.errors = [f"The file is over the {size_text(MAX_IMPORT_BYTES)} import limit; "
+                                "nothing was imported."]
+            return _render_import(form, [], 413)
+        # a file name becomes the title of a GIFT or Aiken quiz: no path, control or format characters, and
+        # cut to a title's length (a name is not content, so shortening it loses nothing)
+        name = clean_upload_name(upload.filename or "") or "upload"
         try:
-            text = upload.read(2_000_000).decode("utf-8-sig")
-        except UnicodeDecodeError:
-            errors = ["The file is not UTF-8 text."]
+            data = quiz_service.parse_upload(content, name, form.format.data or None, (form.title.data or "").strip())
+        except QuizFileErrors as exc:
+            errors = [str(e) for e in exc.errors]
         else:
-            try:
-                data = quiz_service.parse_upload(text, clean_upload_name(upload.filename), form.format.data or None,
-                                                 (form.title.data or "").strip())
-            except QuizFileErrors as exc:
-                errors = [str(e) for e in exc.errors]
-            else:
-                quiz = quiz_service.import_new(data, current_user.id)
-                flash(f"Imported {len(data.questions)} question(s) as a draft. Preview it, then publish.", "success")
-                return redirect(url_for("quizzes.edit", quiz_id=quiz.id))
-    status = 422 if errors or form.errors else 200
-    return render_template("quizzes/import.html", form=form, errors=errors), status
+            quiz = quiz_service.import_new(data, current_user.id)
+            flash(f"Imported {len(data.questions)} question(s) as a draft. Preview it, then publish.", "success")
+            return redirect(url_for("quizzes.edit", quiz_id=quiz.id))
+    return _render_import(form, errors, 422 if errors or form.errors else 200)
+
+
+def _render_import(form, errors, status):
+    limits = {"size": size_text(MAX_IMPORT_BYTES), "questions": MAX_QUESTIONS}
+    return render_template("quizzes/import.html", form=form, errors=errors, limits=limits), status

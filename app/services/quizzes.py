@@ -17,7 +17,9 @@ from app.content.errors import ContentError
 from app.content.quizfiles import (
     QuizData,
     QuizFileErrors,
+    decode_quiz_bytes,
     dump_quiz_yaml,
+    growth_problem as quiz_growth_problem,
     key_code_problems,
     load_quiz_file,
     load_quiz_yaml,
@@ -306,6 +308,16 @@ def _claim(quiz: Quiz, revision: int, user_id: int | None) -> None:
     db.session.refresh(quiz)
 
 
+def growth_problem(version: QuizVersion, questions: list | None = None, title: str | None = None,
+                   instructions: str | None = None) -> str | None:
+    """Why saving this change to the latest version would take the quiz past a quiz-file limit, or None."""
+    before = QuizData(title=version.title, instructions=version.instructions, questions=tuple(version.questions))
+    after = QuizData(title=version.title if title is None else title,
+                     instructions=version.instructions if instructions is None else instructions,
+                     questions=tuple(version.questions if questions is None else questions))
+    return quiz_growth_problem(before, after)
+
+
 def update_settings(quiz: Quiz, revision: int, user_id: int, title: str, instructions: str) -> QuizVersion:
     def change(c):
         c["title"], c["instructions"] = title, instructions
@@ -485,8 +497,10 @@ def export_yaml(quiz: Quiz) -> str:
     return dump_quiz_yaml(version_data(quiz))
 
 
-def parse_upload(text: str, filename: str, fmt: str | None = None, title: str = "") -> QuizData:
-    """Parse and code-check an uploaded or CLI file; raises QuizFileErrors (nothing is written)."""
+def parse_upload(content: bytes | str, filename: str, fmt: str | None = None, title: str = "") -> QuizData:
+    """Parse and code-check an uploaded or CLI file (its bytes, or text already decoded); raises
+    QuizFileErrors (nothing is written). Size, lines and encoding are checked before parsing."""
+    text = decode_quiz_bytes(content, filename) if isinstance(content, bytes) else content
     data = load_quiz_file(text, filename, title=title, fmt=fmt)
     check_quiz_data(data, filename)
     return data
