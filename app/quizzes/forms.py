@@ -4,7 +4,6 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
-    DecimalField,
     FieldList,
     Form,
     FormField,
@@ -18,6 +17,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from app.content.quizfiles import MAX_CHOICES, MAX_POINTS, QUESTION_TYPES, format_key_lines, parse_key_lines, tidy_points
+from app.fields import NumberField
 
 CHOICE_ROWS = 6
 
@@ -41,7 +41,7 @@ class QuestionForm(FlaskForm):
 
     type = SelectField("Question type", choices=list(QUESTION_TYPES.items()))
     prompt = TextAreaField("Question", validators=[Length(max=10000)], description="Markdown.")
-    points = DecimalField("Points", places=2, default=1,
+    points = NumberField("Points", places=2, default=1,
                           validators=[InputRequired(message="Give the question's points."),
                                       NumberRange(min=0.01, max=MAX_POINTS)])
     choices = FieldList(FormField(ChoiceForm), min_entries=CHOICE_ROWS, max_entries=MAX_CHOICES)
