@@ -1,4 +1,5 @@
-"""Numbers from a request: whole numbers bounded to what an INTEGER column holds, and plain decimals."""
+"""Values from a request: whole numbers bounded to what an INTEGER column holds, plain decimals, and
+the nesting depth of a JSON body."""
 from __future__ import annotations
 
 import re
@@ -38,3 +39,19 @@ def plain_decimal(value, max_len: int = 20) -> Decimal:
         raise ValueError(f"{text[:20]!r} is not a plain number")
     number = Decimal(text)
     return abs(number) if number.is_zero() else number
+
+
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_JSON_BRACKET = re.compile(r"[\[\]{}]")
+
+
+def json_depth(text: str | bytes) -> int:
+    """How deep arrays and objects nest in a JSON text (0 for a bare value), counted without parsing:
+    the decoder recurses once per level and a few thousand ``[`` raise RecursionError, not ValueError."""
+    if isinstance(text, (bytes, bytearray)):
+        text = bytes(text).decode("utf-8", "replace")
+    depth = deepest = 0
+    for bracket in _JSON_BRACKET.findall(_JSON_STRING.sub("", text)):
+        depth += 1 if bracket in "[{" else -1
+        deepest = max(deepest, depth)
+    return deepest
