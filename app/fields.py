@@ -2,8 +2,16 @@
 from __future__ import annotations
 
 from wtforms import DecimalField
+from wtforms.validators import ValidationError
 
+from app.content.markdown import markdown_problem
 from app.params import plain_decimal
+
+
+def markdown_shape(form, field) -> None:
+    """A Markdown box within the shapes the renderer takes quickly (app.content.markdown)."""
+    if problem := markdown_problem(field.data or ""):
+        raise ValidationError(problem)
 
 
 class NumberField(DecimalField):

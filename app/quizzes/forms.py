@@ -17,14 +17,14 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from app.content.quizfiles import MAX_CHOICES, MAX_POINTS, QUESTION_TYPES, format_key_lines, parse_key_lines, tidy_points
-from app.fields import NumberField
+from app.fields import NumberField, markdown_shape
 
 CHOICE_ROWS = 6
 
 
 class QuizForm(FlaskForm):
     title = StringField("Title", validators=[DataRequired(), Length(max=200)])
-    instructions = TextAreaField("Instructions", validators=[Length(max=20000)],
+    instructions = TextAreaField("Instructions", validators=[Length(max=20000), markdown_shape],
                                  description="Markdown: shown to students above the questions.")
     revision = HiddenField()
     submit = SubmitField("Save")
@@ -40,7 +40,7 @@ class QuestionForm(FlaskForm):
     """One question of any type; only the fields of the chosen type are read."""
 
     type = SelectField("Question type", choices=list(QUESTION_TYPES.items()))
-    prompt = TextAreaField("Question", validators=[Length(max=10000)], description="Markdown.")
+    prompt = TextAreaField("Question", validators=[Length(max=10000), markdown_shape], description="Markdown.")
     points = NumberField("Points", places=2, default=1,
                           validators=[InputRequired(message="Give the question's points."),
                                       NumberRange(min=0.01, max=MAX_POINTS)])
@@ -61,7 +61,7 @@ class QuestionForm(FlaskForm):
     scenario = SelectField("Claim scenario", choices=[("", "—")], validate_choice=False,
                            description="The student reads the encounter and the payer's answer, then names the "
                                        "cause and the action; the scenario's own answer scores it.")
-    feedback = TextAreaField("Feedback / rationale", validators=[Length(max=10000)],
+    feedback = TextAreaField("Feedback / rationale", validators=[Length(max=10000), markdown_shape],
                              description="Markdown: shown with the result, after the student submits.")
     revision = HiddenField()
     submit = SubmitField("Save question")

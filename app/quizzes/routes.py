@@ -1,9 +1,7 @@
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from markupsafe import Markup
 
 from app.auth.decorators import role_required
-from app.content.markdown import render_markdown
 from app.content.quizfiles import QUESTION_TYPES, QuizFileErrors
 from app.params import db_int
 from app.quizzes import bp
@@ -11,12 +9,6 @@ from app.quizzes.forms import ActionForm, ImportForm, QuestionForm, QuizForm, Ta
 from app.services import classes as class_service
 from app.services import quizzes as quiz_service
 from app.services.quizzes import EDITOR_ROLES, NothingToPublish, SaveConflict, SiteQuizReadOnly
-
-
-@bp.app_template_filter("quiz_markdown")
-def quiz_markdown(text):
-    """Instructor Markdown, sanitised (the only way quiz text reaches a page as HTML)."""
-    return Markup(render_markdown(text or ""))  # nosec B704 - render_markdown sanitises with nh3
 
 
 def _own(quiz_id):
