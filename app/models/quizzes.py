@@ -1,6 +1,7 @@
 """Instructor-authored quizzes, their versions, and students' graded attempts."""
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -10,6 +11,13 @@ from markupsafe import Markup
 from app.content.markdown import render_markdown
 from app.extensions import db
 from app.models.users import User, utcnow
+
+
+@functools.lru_cache(maxsize=1024)
+def _rendered(text: str) -> str:
+    """render_markdown, remembered: every save stores the whole question list, and a 200-question quiz
+    would otherwise re-render 199 unchanged prompts and feedbacks each time one question is edited."""
+    return render_markdown(text)
 
 
 class Quiz(db.Model):
@@ -64,13 +72,13 @@ class QuizVersion(db.Model):
 
     @so.validates("instructions")
     def _render_instructions(self, _key, text):
-        self.instructions_html = render_markdown(text or "")
+        self.instructions_html = _rendered(text or "")
         return text
 
     @so.validates("questions")
     def _render_questions(self, _key, questions):
-        self.questions_html = [{"prompt": render_markdown(q.get("prompt") or ""),
-                                "feedback": render_markdown(q.get("feedback") or "")} for q in questions or []]
+        self.questions_html = [{"prompt": _rendered(q.get("prompt") or ""),
+                                "feedback": _rendered(q.get("feedback") or "")} for q in questions or []]
         return questions
 
     def prompt_html(self, index: int) -> Markup:
