@@ -53,3 +53,18 @@ def test_text_past_the_limits_renders_as_escaped_plain_text_quickly(text):
     out = render_markdown(text)
     assert time.process_time() - start < 0.1
     assert "<script" not in out and out.startswith("<p>")
+
+
+def test_a_lesson_past_a_shape_limit_fails_the_content_check(tmp_path):
+    """Lessons are rendered at import; one past a limit is refused there, not shown as plain text."""
+    from pathlib import Path
+
+    from app.content.errors import ContentError
+    from app.content.lessons import load_lesson
+    shipped = Path(__file__).resolve().parents[2] / "content" / "lessons" / "billing" / "05-denials-and-appeals.md"
+    text = shipped.read_text(encoding="utf-8")
+    assert load_lesson(shipped, {"billing"}).body_html  # the shipped lesson loads
+    path = tmp_path / "05-denials-and-appeals.md"
+    path.write_text(text + "\n\n" + "".join("    " * i + "- deeper\n" for i in range(MAX_NESTING + 1)), encoding="utf-8")
+    with pytest.raises(ContentError, match="the lesson body: Lists, quotes or indentation nest 7 levels deep"):
+        load_lesson(path, {"billing"})
