@@ -70,6 +70,7 @@ bench: codes
 	$(BIN)/python benchmarks/bench_claims.py
 	$(BIN)/python benchmarks/gradebook.py
 	$(BIN)/python benchmarks/request_costs.py
+	$(BIN)/python benchmarks/markdown_worst.py
 	$(BIN)/python benchmarks/web.py $(if $(DURATION),--duration $(DURATION))
 
 clean:

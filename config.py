@@ -57,6 +57,17 @@ class Config:
     JOIN_FAILURES_PER_IP = 30
     JOIN_FAILURE_WINDOW = timedelta(hours=1)
 
+    # Request bodies (SECURITY.md, "Request sizes"). Werkzeug refuses a body over the limit with 413 from
+    # its Content-Length before reading it, and stops reading a body sent without one at the limit.
+    #: bytes of any request body. The largest form, a quiz question with every box at its limit in
+    #: four-byte characters, is about 520 kB percent-encoded.
+    MAX_CONTENT_LENGTH = 600_000
+    #: bytes of the text fields of one form (Flask's default, 500 kB, is under the form above)
+    MAX_FORM_MEMORY_SIZE = 600_000
+    #: bytes and nesting depth of a JSON body (the exam autosave sends {position, choice, flagged})
+    MAX_JSON_BYTES = 4_096
+    MAX_JSON_DEPTH = 4
+
     WTF_CSRF_TIME_LIMIT = None  # tied to the session instead of a clock
 
     #: How many proxies in front of the app add to X-Forwarded-For/-Proto/-Host (nginx alone: 1). The

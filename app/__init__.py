@@ -3,17 +3,58 @@ from __future__ import annotations
 
 import os
 
-from flask import Flask, abort, render_template, request, url_for
+from flask import Flask, Request, abort, current_app, render_template, request, url_for
+from flask.json.provider import DefaultJSONProvider
 from flask_wtf.csrf import CSRFError
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
+from app.content.limits import MAX_IMPORT_BYTES
 from app.extensions import csrf, db, login_manager, migrate, register_sqlite_pragmas
-from app.params import MAX_DB_INT
+from app.params import MAX_DB_INT, json_depth
 from config import CONFIGS, ProductionConfig
 
 #: the views that take a JSON body (exams.js autosave); every other POST is a form
 JSON_ENDPOINTS = {"exams.autosave"}
+#: bytes a quiz import request may carry beyond the file itself: the format and title fields and the
+#: multipart framing
+IMPORT_FORM_OVERHEAD = 64_000
+
+
+def body_limit(config, endpoint: str | None) -> int | None:
+    """The most bytes a request to ``endpoint`` may send: MAX_CONTENT_LENGTH, larger for the quiz
+    import (a file), smaller for the JSON views."""
+    if endpoint == "quizzes.import_file":
+        return MAX_IMPORT_BYTES + IMPORT_FORM_OVERHEAD  # the file limit has one home: app/content/limits.py
+    if endpoint in JSON_ENDPOINTS:
+        return config["MAX_JSON_BYTES"]
+    return config["MAX_CONTENT_LENGTH"]
+
+
+class SizedRequest(Request):
+    """Flask's request with its body limit chosen by the view it goes to. Setting
+    ``request.max_content_length`` in the view would be too late: the CSRF check reads the form first."""
+
+    @property
+    def max_content_length(self) -> int | None:
+        if self._max_content_length is not None or not current_app:
+            return super().max_content_length
+        return body_limit(current_app.config, self.endpoint)
+
+    @max_content_length.setter
+    def max_content_length(self, value: int | None) -> None:
+        self._max_content_length = value
+
+
+class BoundedJSONProvider(DefaultJSONProvider):
+    """Refuses JSON nested past MAX_JSON_DEPTH as invalid JSON (``get_json`` answers 400, or None
+    when silent) instead of letting the decoder's RecursionError become a 500."""
+
+    def loads(self, s, **kwargs):
+        limit = self._app.config["MAX_JSON_DEPTH"]
+        if json_depth(s) > limit:
+            raise ValueError(f"JSON nested more than {limit} levels deep")
+        return super().loads(s, **kwargs)
 
 
 class IdConverter(IntegerConverter):
@@ -29,6 +70,8 @@ def create_app(config: str | type | dict | None = None) -> Flask:
     """Build the app. ``config`` is a name from config.CONFIGS, a config class, or a dict of overrides
     applied on top of the environment's config (tests pass one)."""
     app = Flask(__name__, instance_relative_config=True)
+    app.request_class = SizedRequest
+    app.json = BoundedJSONProvider(app)
     app.url_map.converters["int"] = IdConverter
     name = config if isinstance(config, str) else os.environ.get("APP_CONFIG", "development")
     if not isinstance(config, type) and name not in CONFIGS:
@@ -123,6 +166,8 @@ def register_errorhandlers(app: Flask) -> None:
         404: ("Not found", "There is no page at this address."),
         405: ("Not allowed", "That action is not possible on this page."),
         415: ("Not a form", "This page takes a form, not JSON."),
+        413: ("Too large", "What was sent is larger than this page takes ({limit}), so none of it was read. "
+                           "Send a smaller file or shorter text."),
         429: ("Too many attempts", "Too many attempts in a short time. Please wait a few minutes and try again."),
         500: ("Something went wrong", "An error on our side stopped this page. Nothing you entered was lost "
                                       "unless it said so; please try again."),
@@ -133,7 +178,9 @@ def register_errorhandlers(app: Flask) -> None:
         if code == 500:
             db.session.rollback()
         title, message = messages.get(code, messages[500])
-        if request.path.startswith("/api/"):
+        if code == 413:
+            message = message.format(limit=size_text(request.max_content_length))
+        if request.path.startswith("/api/") or request.endpoint in JSON_ENDPOINTS:
             return {"error": title, "message": message}, code
         return render_template("errors/error.html", code=code, title=title, message=message), code
 
@@ -145,6 +192,13 @@ def register_errorhandlers(app: Flask) -> None:
         return render_template("errors/error.html", code=400, title="Form expired",
                                message="This form was open too long or came from another site. "
                                        "Go back, reload the page and send it again."), 400
+
+
+def size_text(n: int | None) -> str:
+    """A byte count as people read it: 600 kB, 1.06 MB."""
+    if n is None:
+        return "no limit"
+    return f"{n / 1_000_000:.3g} MB" if n >= 1_000_000 else f"{n / 1000:.3g} kB"
 
 
 def register_request_guards(app: Flask) -> None:

@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Mapping
+
+from app.params import plain_decimal
 
 #: letters of box 21 (diagnosis slots A–L) in order
 DX_LETTERS = "ABCDEFGHIJKL"
@@ -27,8 +29,9 @@ def money(value: Any) -> Decimal:
     else:
         text = str(value).strip().replace("$", "").replace(",", "")
         try:
-            d = Decimal(text)
-        except InvalidOperation as exc:
+            # plain digits only: Decimal() alone also takes 1e3, sNaN and digits of other scripts
+            d = plain_decimal(text)
+        except ValueError as exc:
             raise ValueError(f"not an amount of money: {value!r}") from exc
     # NaN, Infinity and absurd magnitudes are not money (and would make the rounding below raise).
     if not d.is_finite() or abs(d) > MAX_AMOUNT:

@@ -17,6 +17,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from app.codes.cpt_wording import label_problems
 from app.content.errors import ContentError
 from app.content.yamlmarks import check_shape
+from app.content.markdown import markdown_problem
 
 SETTINGS = ("outpatient", "inpatient", "ed")
 DOMAIN_TAGS = frozenset(
@@ -379,6 +380,8 @@ def _load(r: _Reader, path: Path) -> Case:
             raise r.err(dnode, f"domain tag '{tag}' is listed twice")
         domains.append(tag)
     vignette = r.string(node("vignette"), "vignette")
+    if shape := markdown_problem(vignette):  # past it, the vignette would show as plain text
+        raise r.err(node("vignette"), f"vignette: {shape}")
 
     key_fields = r.mapping(node("answer_key"), "answer_key")
     r.check_keys(key_fields, KEY_SECTIONS, "answer_key")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from app.content.errors import ContentError
 from app.content.figures import Figure, copied_figures, expand_figures, load_figures, unknown_figure_refs
-from app.content.markdown import render_markdown
+from app.content.markdown import markdown_problem, render_markdown
 from app.content.yamlmarks import LineDict, load_yaml
 
 LESSON_FIELDS = {"title", "track", "order", "minutes", "objectives", "check"}
@@ -141,6 +141,8 @@ def load_lesson(path: Path, track_slugs: set[str], figures: dict[str, Figure] | 
     _require(isinstance(checks, list) and 3 <= len(checks) <= 5, path, data.line_of("check"),
              "'check' must hold 3 to 5 questions")
     _require(body.strip() != "", path, None, "the lesson has no body text")
+    shape = markdown_problem(body)  # past it, render_markdown would show the lesson as plain text
+    _require(shape is None, path, None, f"the lesson body: {shape}")
     slug = re.sub(r"^\d+-", "", path.stem)
     _require(bool(SLUG_RE.match(slug)), path, None, f"file name gives a bad slug '{slug}'")
     return LessonData(

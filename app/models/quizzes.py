@@ -1,13 +1,23 @@
 """Instructor-authored quizzes, their versions, and students' graded attempts."""
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
+from markupsafe import Markup
 
+from app.content.markdown import render_markdown
 from app.extensions import db
 from app.models.users import User, utcnow
+
+
+@functools.lru_cache(maxsize=1024)
+def _rendered(text: str) -> str:
+    """render_markdown, remembered: every save stores the whole question list, and a 200-question quiz
+    would otherwise re-render 199 unchanged prompts and feedbacks each time one question is edited."""
+    return render_markdown(text)
 
 
 class Quiz(db.Model):
@@ -49,14 +59,40 @@ class QuizVersion(db.Model):
     quiz_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("quizzes.id", ondelete="CASCADE"), index=True)
     number: so.Mapped[int]
     title: so.Mapped[str] = so.mapped_column(sa.String(200))
-    #: Markdown as the instructor wrote it; rendered and sanitised by render_markdown on display
+    #: Markdown as the instructor wrote it
     instructions: so.Mapped[str] = so.mapped_column(sa.Text, default="")
     #: questions in canonical form (app.content.quizfiles), keys included: never sent before submitting
     questions: so.Mapped[list] = so.mapped_column(sa.JSON, default=list)
+    #: the instructions and each question's prompt and feedback rendered and sanitised once, whenever
+    #: they are set (as lessons are at import): a page view never runs the Markdown parser
+    instructions_html: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    #: [{prompt, feedback}, ...] as HTML, one per question
+    questions_html: so.Mapped[list] = so.mapped_column(sa.JSON, default=list)
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
     published_at: so.Mapped[datetime | None] = so.mapped_column(default=None)
 
     quiz: so.Mapped[Quiz] = so.relationship(back_populates="versions")
+
+    @so.validates("instructions")
+    def _render_instructions(self, _key, text):
+        self.instructions_html = _rendered(text or "")
+        return text
+
+    @so.validates("questions")
+    def _render_questions(self, _key, questions):
+        self.questions_html = [{"prompt": _rendered(q.get("prompt") or ""),
+                                "feedback": _rendered(q.get("feedback") or "")} for q in questions or []]
+        return questions
+
+    def prompt_html(self, index: int) -> Markup:
+        return Markup(self.questions_html[index]["prompt"])  # nosec B704 - sanitised by render_markdown (nh3)
+
+    def feedback_html(self, index: int) -> Markup:
+        return Markup(self.questions_html[index]["feedback"])  # nosec B704 - sanitised by render_markdown (nh3)
+
+    @property
+    def instructions_markup(self) -> Markup:
+        return Markup(self.instructions_html)  # nosec B704 - sanitised by render_markdown (nh3)
 
     @property
     def frozen(self) -> bool:

@@ -4,7 +4,6 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
-    DecimalField,
     FieldList,
     Form,
     FormField,
@@ -19,6 +18,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from app.content.limits import FIELD_LIMITS, FIELD_NAMES, MAX_ANSWERS_BOX, MAX_CHOICES, MAX_KEY_BOX, MAX_POINTS
 from app.content.quizfiles import QUESTION_TYPES, format_key_lines, parse_key_lines, tidy_points
+from app.fields import NumberField, markdown_shape
 
 CHOICE_ROWS = 6
 
@@ -40,7 +40,7 @@ def box_limit(n: int, what: str) -> Length:
 
 class QuizForm(FlaskForm):
     title = StringField("Title", validators=[DataRequired(), limit("title")])
-    instructions = TextAreaField("Instructions", filters=[lf], validators=[limit("instructions")],
+    instructions = TextAreaField("Instructions", filters=[lf], validators=[limit("instructions"), markdown_shape],
                                  description="Markdown: shown to students above the questions.")
     revision = HiddenField()
     submit = SubmitField("Save")
@@ -56,8 +56,9 @@ class QuestionForm(FlaskForm):
     """One question of any type; only the fields of the chosen type are read."""
 
     type = SelectField("Question type", choices=list(QUESTION_TYPES.items()))
-    prompt = TextAreaField("Question", filters=[lf], validators=[limit("prompt")], description="Markdown.")
-    points = DecimalField("Points", places=2, default=1,
+    prompt = TextAreaField("Question", filters=[lf], validators=[limit("prompt"), markdown_shape],
+                           description="Markdown.")
+    points = NumberField("Points", places=2, default=1,
                           validators=[InputRequired(message="Give the question's points."),
                                       NumberRange(min=0.01, max=MAX_POINTS)])
     choices = FieldList(FormField(ChoiceForm), min_entries=CHOICE_ROWS, max_entries=MAX_CHOICES)
@@ -79,7 +80,7 @@ class QuestionForm(FlaskForm):
     scenario = SelectField("Claim scenario", choices=[("", "—")], validate_choice=False,
                            description="The student reads the encounter and the payer's answer, then names the "
                                        "cause and the action; the scenario's own answer scores it.")
-    feedback = TextAreaField("Feedback / rationale", filters=[lf], validators=[limit("feedback")],
+    feedback = TextAreaField("Feedback / rationale", filters=[lf], validators=[limit("feedback"), markdown_shape],
                              description="Markdown: shown with the result, after the student submits.")
     revision = HiddenField()
     submit = SubmitField("Save question")

@@ -1,6 +1,5 @@
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from markupsafe import Markup
 
 from app.auth.decorators import role_required
 from app.content.filenames import clean_upload_name
@@ -13,12 +12,6 @@ from app.quizzes.forms import ActionForm, AudienceForm, ImportForm, QuestionForm
 from app.services import classes as class_service
 from app.services import quizzes as quiz_service
 from app.services.quizzes import EDITOR_ROLES, NothingToPublish, SaveConflict, SiteQuizReadOnly
-
-
-@bp.app_template_filter("quiz_markdown")
-def quiz_markdown(text):
-    """Instructor Markdown, sanitised (the only way quiz text reaches a page as HTML)."""
-    return Markup(render_markdown(text or ""))  # nosec B704 - render_markdown sanitises with nh3
 
 
 def _own(quiz_id):

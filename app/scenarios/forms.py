@@ -60,8 +60,10 @@ class ServiceLineForm(Form):
     code = StringField("24D CPT/HCPCS", validators=[Optional(), Length(max=8, message="At most 8 characters.")])
     modifiers = StringField("24D modifiers", validators=[Optional(), Length(max=20)])
     pointers = StringField("24E diagnosis pointer", validators=[Optional(), Length(max=12)])
-    charge = StringField("24F charges", validators=[Optional(), amount])
-    units = StringField("24G units", validators=[Optional()])
+    # No Optional() on these two: it stops the chain on an empty box, so validate_charge and
+    # validate_units (which ask for a value once the line has a code) would never run.
+    charge = StringField("24F charges", validators=[amount])
+    units = StringField("24G units")
 
     def validate_modifiers(self, field):
         mods = _split(field.data)

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from app.content.errors import ContentError
+from app.content.markdown import markdown_problem
 from app.content.quizfiles import (
     QuizData,
     QuizFileErrors,
@@ -235,11 +236,26 @@ def cases_for(questions: list[dict]) -> dict[str, CodingCase]:
     return {c.slug: c for c in db.session.scalars(sa.select(CodingCase).where(CodingCase.slug.in_(slugs)))}
 
 
+def markdown_errors(data: QuizData, path: str) -> list[ContentError]:
+    """The instructions, prompts and feedback past the Markdown shape limits (app.content.markdown):
+    refused at every door, as the web editor refuses them."""
+    errors = []
+    if problem := markdown_problem(data.instructions):
+        errors.append(ContentError(path, None, f"instructions: {problem}"))
+    for i, q in enumerate(data.questions):
+        line = data.question_lines[i] if i < len(data.question_lines) else None
+        for field in ("prompt", "feedback"):
+            if problem := markdown_problem(q.get(field) or ""):
+                errors.append(ContentError(path, line, f"question {i + 1} {field}: {problem}"))
+    return errors
+
+
 def check_quiz_data(data: QuizData, path: str, more_case_slugs=(), more_scenario_slugs=()) -> None:
     """Raise QuizFileErrors if a code question's key fails the code set, or a case or scenario
     question names one that does not exist."""
-    errors = quiz_code_errors(data, codeset(), path, case_slugs=active_case_slugs() | set(more_case_slugs),
-                              scenario_slugs=active_scenario_slugs() | set(more_scenario_slugs))
+    errors = markdown_errors(data, path)
+    errors += quiz_code_errors(data, codeset(), path, case_slugs=active_case_slugs() | set(more_case_slugs),
+                               scenario_slugs=active_scenario_slugs() | set(more_scenario_slugs))
     if errors:
         raise QuizFileErrors(errors)
 

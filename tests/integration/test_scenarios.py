@@ -488,3 +488,30 @@ def test_cause_choices_hold_the_expected_causes_and_are_stable(app):
             assert set(row.expected["causes"]) <= set(ids) and len(ids) >= 8, row.slug
             assert len(set(ids)) == len(ids)
             assert ids == [c for c, _words in cause_choices(row)]  # same list on every visit
+
+
+# ----------------------------------------------------------------------------- emptied boxes (issue 12 §7)
+
+
+@pytest.mark.parametrize("box, message", [("units", "Enter the units (1 or more)."),
+                                          ("charge", "Enter the line&#39;s charge.")])
+def test_an_emptied_units_or_charge_box_on_a_scenario_comes_back_beside_the_field(app, student, box, message):
+    data = answer_for(app, KNEE, **{f"lines-0-{box}": "", "lines-0-modifiers": "LT"})
+    resp = submit(student, KNEE, data)
+    page = resp.get_data(as_text=True)
+    assert resp.status_code == 422
+    assert re.search(rf'id="lines-0-{box}"[^>]*>\s*<span class="error" id="lines-0-{box}-error">{re.escape(message)}', page)
+    assert 'value="LT"' in page  # the student's other input is kept
+    assert attempts_count(app) == 0
+
+
+@pytest.mark.parametrize("box, message", [("units", "Enter the units (1 or more)."),
+                                          ("charge", "Enter the line&#39;s charge.")])
+def test_an_emptied_units_or_charge_box_in_the_claim_lab_comes_back_beside_the_field(app, student, box, message):
+    resp = student.post("/claims/lab?payer=commercial-ppo", lab_claim(**{f"lines-0-{box}": "   ",
+                                                                          "lines-0-modifiers": "RT"}),
+                        token_from="/claims/lab")
+    page = resp.get_data(as_text=True)
+    assert resp.status_code == 422
+    assert re.search(rf'id="lines-0-{box}"[^>]*>\s*<span class="error" id="lines-0-{box}-error">{re.escape(message)}', page)
+    assert 'value="RT"' in page and 'value="20610"' in page

@@ -64,7 +64,8 @@ def test_diagnoses_may_be_given_by_slot_letter():
 
 
 @pytest.mark.parametrize("raw, cents", [("10", "10.00"), ("0.005", "0.01"), ("2.675", "2.68"),
-                                        (Decimal("1.005"), "1.01"), (3, "3.00"), (0.1, "0.10")])
+                                        (Decimal("1.005"), "1.01"), (3, "3.00"), (0.1, "0.10"),
+                                        ("$1,250.50", "1250.50"), (" 7 ", "7.00"), (".5", "0.50")])
 def test_money_rounds_half_up_to_cents(raw, cents):
     assert money(raw) == Decimal(cents)
 
@@ -132,8 +133,15 @@ def test_sample_claim_is_unchanged_by_builders():
     assert SAMPLE_CLAIM["claim_id"] == "CLM-1001"
 
 
-@pytest.mark.parametrize("raw", ["NaN", "inf", "-Infinity", "sNaN", "1e999999", "100000000.00"])
+@pytest.mark.parametrize("raw", ["NaN", "inf", "-Infinity", "sNaN", "1e999999", "100000000.00",
+                                 # exponent forms and digits of other scripts are no amount a biller types
+                                 "1e2", "1E-2", "١٢٠", "１２０", "1_000", "9" * 5000, "1 000", ""])
 def test_money_refuses_non_finite_and_absurd_amounts(raw):
     from app.claims.model import money
     with pytest.raises(ValueError, match="not an amount of money"):
         money(raw)
+
+
+@pytest.mark.parametrize("raw", ["-0", "-0.00", "-.0"])
+def test_negative_zero_money_is_zero(raw):
+    assert str(money(raw)) == "0.00"

@@ -124,6 +124,9 @@ BAD = [
     ("domains: [icd10cm:ch04, cpt:em, modifiers]", "domains: icd10cm:ch04", 7, "domains must be a list"),
     ("vignette: |\n  A 60-year-old man with type 2 diabetes and stage 3a kidney disease.\n",
      "vignette: ''\n", 8, "vignette must not be empty"),
+    # the Markdown shape limits (app/content/markdown.py): past them the vignette would show as plain text
+    ("vignette: |\n  A 60-year-old man with type 2 diabetes and stage 3a kidney disease.\n",
+     "vignette: |\n  A 60-year-old man [" + "[" * 150 + "\n", 8, "vignette: A [ has no ]"),
     ("title: Sample case", "title: Sample case\nauthor: someone", 4, "unknown key 'author'"),
     ("  diagnoses:", "  dx:", 11, "unknown key 'dx'"),
     ("      rationale: Diabetes with kidney disease is a combination code.\n", "", 12, "missing 'rationale'"),
