@@ -24,6 +24,22 @@ def check():
     click.echo("content OK")
 
 
+@content_cli.command("coverage")
+def coverage():
+    """Print lessons, cases, scenarios and items per area against the course's targets."""
+    from app.content.coverage import render
+
+    rows, errors = content_service.coverage_report()
+    if errors:
+        for error in errors:
+            click.echo(f"error: {error}", err=True)
+        click.echo(f"{len(errors)} problem(s) found; run `flask content check`.", err=True)
+        sys.exit(2)
+    click.echo(render(rows))
+    if any(row.short for row in rows):
+        sys.exit(1)
+
+
 @content_cli.command("import")
 def import_():
     """Import every content file into the database (all or nothing)."""

@@ -316,3 +316,29 @@ def _write_lessons(content: LessonContent) -> dict[str, int]:
             db.session.delete(track)
     return {"tracks": len(content.tracks), "lessons": len(content.lessons),
             "lessons_changed": changed, "lessons_removed": len(existing)}
+
+
+def coverage_report(base: Path | None = None):
+    """(rows, errors): the course's coverage against content/coverage.yml (see app/content/coverage.py)."""
+    from app.content.coverage import coverage, load_course_map
+    from app.services.progress import DENIAL_CATEGORIES, FRONT_END, denial_categories
+
+    base = Path(base or current_app.config["CONTENT_DIR"])
+    loaded = load_all(base)
+    if loaded.errors:
+        return [], loaded.errors
+    lesson_slugs = [lesson.slug for lesson in (loaded.lessons.lessons if loaded.lessons else ())]
+    try:
+        course = load_course_map(base / "coverage.yml", lesson_slugs)
+    except ContentError as exc:
+        return [], [exc]
+    categories = [tuple(key for key, _ in denial_categories(s.expected.carcs, s.expected.status))
+                  for s in loaded.scenarios or ()]
+    bank = loaded.exams.bank if loaded.exams else None
+    bank_counts = {f.domain: len(f.questions) for f in (bank.files if bank else ())}
+    needs: dict[str, int] = {}
+    for bp in (loaded.exams.blueprints if loaded.exams else ()):
+        for domain, n in bp.domains:
+            needs[domain] = max(needs.get(domain, 0), n)
+    billing = [FRONT_END[0]] + [key for key, _name, _codes in DENIAL_CATEGORIES]
+    return coverage(course, loaded.cases, categories, bank_counts, needs, billing), []

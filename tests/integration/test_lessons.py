@@ -282,3 +282,14 @@ def test_content_check_refuses_a_figure_without_its_source(app, runner, content_
     finally:
         app.config["CONTENT_DIR"] = str(ROOT / "content")
     assert result.exit_code == 1 and "figures.yml" in result.output and "mrs-outlook" in result.output
+
+
+def test_content_coverage_prints_every_area_and_exits_non_zero_below_target(runner):
+    result = runner.invoke(args=["content", "coverage"])
+    out = result.output
+    for heading in ("Bank", "Coding", "ICD-10-CM", "Billing"):
+        assert f"\n{heading}\n" in f"\n{out}"
+    assert "cpt:em" in out and "icd10cm:ch21" in out and "denials:front-end" in out and "cpt-surgery" in out
+    below = int(out.strip().splitlines()[-1].split(" of ")[0])
+    assert (result.exit_code == 1) is (below > 0)
+    assert out.count("BELOW:") == below
