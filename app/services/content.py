@@ -142,17 +142,25 @@ def deleted_code_errors(cases, scenarios, exams) -> list[ContentError]:
 
 def check_content(base: Path | None = None) -> ImportReport:
     """Validate every content file without touching the database."""
-    loaded = load_all(base or content_dir())
+    base = base or content_dir()
+    loaded = load_all(base)
     counts = {}
+    errors = list(loaded.errors)
     if loaded.lessons:
         counts = {"tracks": len(loaded.lessons.tracks), "lessons": len(loaded.lessons.lessons)}
+        if (Path(base) / "coverage.yml").exists():  # the course map names only lessons that exist
+            from app.content.coverage import load_course_map
+            try:
+                load_course_map(Path(base) / "coverage.yml", [lesson.slug for lesson in loaded.lessons.lessons])
+            except ContentError as exc:
+                errors.append(exc)
     counts["cases"] = len(loaded.cases)
     counts["payers"] = len(loaded.payers)
     counts["scenarios"] = len(loaded.scenarios)
     counts["quizzes"] = len(loaded.quizzes)
     if loaded.exams is not None and loaded.exams.bank is not None:
         counts["questions"] = len(loaded.exams.bank)
-    return ImportReport(counts, tuple(loaded.errors))
+    return ImportReport(counts, tuple(errors))
 
 
 def import_content(base: Path | None = None) -> ImportReport:
