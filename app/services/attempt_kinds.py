@@ -8,6 +8,7 @@ the gradebook) is one class here with ``@register``. The attempt table uses ``At
 """
 from __future__ import annotations
 
+from types import ModuleType
 from typing import Callable, ClassVar
 
 import sqlalchemy as sa
@@ -29,8 +30,12 @@ class AttemptKind:
     #: the attempt table (an ``AttemptMixin``) and the table of what is attempted
     model: ClassVar[type]
     item: ClassVar[type]
-    #: the attempt page, the same for the student and the instructor
+    #: the attempt page, the same for the student and the instructor, and the service that builds its
+    #: context (``attempt_page(attempt, **extra)``) and stores attempts through ``store_once``
     template: ClassVar[str]
+    service: ClassVar[ModuleType]
+    #: the page where a student does the work (by the item's slug, and the assignment)
+    take_endpoint: ClassVar[str]
     #: the link from the instructor's list of a student's attempts to one of them
     attempt_link: ClassVar[str] = "The full answer and its scoring"
     #: per-item statistics for the instructor, ``(students, [ItemStat])``; None: the kind has none
@@ -41,11 +46,11 @@ class AttemptKind:
 
     def page(self, attempt, **extra) -> dict:
         """The attempt page's context."""
-        raise NotImplementedError
+        return self.service.attempt_page(attempt, **extra)
 
     def take_url(self, assignment: Assignment) -> str:
         """Where a student does the assigned work."""
-        raise NotImplementedError
+        return url_for(self.take_endpoint, slug=assignment.ref, assignment=assignment.id)
 
     def assignable(self, instructor_id: int | None) -> list[tuple[str, str]]:
         """(ref, title) of what an instructor can assign of this kind: active items by title."""
@@ -62,57 +67,39 @@ KINDS: dict[str, AttemptKind] = {}
 
 
 def register(cls: type[AttemptKind]) -> type[AttemptKind]:
-    assert cls.model.attempt_of == cls.name, f"{cls.model.__name__}.attempt_of must be {cls.name!r}"
+    if cls.model.attempt_of != cls.name:  # the table's constraint names and store_once's check use it
+        raise TypeError(f"{cls.model.__name__}.attempt_of must be {cls.name!r}")
     KINDS[cls.name] = cls()
     return cls
-
-
-def kind(name: str) -> AttemptKind | None:
-    return KINDS.get(name)
 
 
 @register
 class CaseKind(AttemptKind):
     name, label = "case", "Coding case"
     model, item = CaseAttempt, CodingCase
-    template = "cases/attempt.html"
+    template, service, take_endpoint = "cases/attempt.html", case_service, "cases.case"
     attempt_link = "Line-by-line verdicts"
     analysis = staticmethod(item_analysis.case_item_analysis)
-
-    def page(self, attempt, **extra):
-        return case_service.attempt_page(attempt, **extra)
-
-    def take_url(self, assignment):
-        return url_for("cases.case", slug=assignment.ref, assignment=assignment.id)
 
 
 @register
 class ScenarioKind(AttemptKind):
     name, label = "scenario", "Claim scenario"
     model, item = ScenarioAttempt, ClaimScenario
-    template = "scenarios/attempt.html"
-
-    def page(self, attempt, **extra):
-        return scenario_service.attempt_page(attempt, **extra)
-
-    def take_url(self, assignment):
-        return url_for("scenarios.scenario", slug=assignment.ref, assignment=assignment.id)
+    template, service, take_endpoint = "scenarios/attempt.html", scenario_service, "scenarios.scenario"
 
 
 @register
 class QuizKind(AttemptKind):
     name, label = "quiz", "Quiz"
     model, item = QuizAttempt, Quiz
-    template = "quizzes/attempt.html"
+    template, service, take_endpoint = "quizzes/attempt.html", quiz_service, "quizzes.take"
     analysis = staticmethod(item_analysis.quiz_item_analysis)
     analysis_columns = ("Question", "Prompt")
     answers_are_codes = False
 
-    def page(self, attempt, **extra):
-        return quiz_service.attempt_page(attempt, **extra)
-
     def take_url(self, assignment):
-        return url_for("quizzes.take", quiz_id=int(assignment.ref), assignment=assignment.id)
+        return url_for(self.take_endpoint, quiz_id=int(assignment.ref), assignment=assignment.id)
 
     def assignable(self, instructor_id):
         """Site quizzes, practice quizzes and the instructor's own, published (ref: the quiz's id)."""
