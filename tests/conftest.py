@@ -11,6 +11,8 @@ import pytest
 import sqlalchemy as sa
 
 ROOT = Path(__file__).resolve().parent.parent
+#: every test user's password
+PASSWORD = "correct horse battery"
 #: tables that hold imported content; every other table is emptied after each test
 CONTENT_TABLES = {"tracks", "lessons", "coding_cases", "claim_payers", "claim_scenarios", "alembic_version",
                   "quizzes", "quiz_versions"}  # site quizzes; quizzes a test made are removed below
@@ -146,11 +148,37 @@ class CsrfClient:
 
 @pytest.fixture
 def make_user(app):
-    from app.services.auth import create_user
+    from tests import factories
 
-    def make(email="student@example.test", password="correct horse battery", role="student", name="Test User"):
-        with app.app_context():
-            user = create_user(email, name, password, role)
-            return user.id
+    def make(email="student@example.test", password=PASSWORD, role="student", name="Test User"):
+        return factories.user(app, email, role, name, password)
 
     return make
+
+
+@pytest.fixture
+def login_as(app, make_user):
+    """Sign a new user in: ``login_as("instructor", "ada@example.test", "Ada Teacher")`` returns their
+    CsrfClient, with ``user_id`` set. The e-mail defaults to ``<role>@example.test``, the name to the
+    e-mail's first part."""
+    def login(role: str = "student", email: str | None = None, name: str | None = None) -> CsrfClient:
+        email = email or f"{role}@example.test"
+        user_id = make_user(email, PASSWORD, role, name or email.split("@")[0].title())
+        client = CsrfClient(app)
+        assert client.login(email, PASSWORD).status_code == 302, f"{email} could not log in"
+        client.user_id = user_id
+        return client
+
+    return login
+
+
+@pytest.fixture
+def student(login_as):
+    """A signed-in student (coder@example.test)."""
+    return login_as("student", "coder@example.test")
+
+
+@pytest.fixture
+def teacher(login_as):
+    """A signed-in instructor (teacher@example.test, "Ada Teacher")."""
+    return login_as("instructor", "teacher@example.test", "Ada Teacher")

@@ -6,7 +6,7 @@ from app.cases import bp
 from app.cases.forms import AnswerForm
 from app.params import db_int
 from app.services import cases as case_service
-from app.services import classes as class_service
+from app.services.attempts import AssignmentClosed, assignment_for_student
 
 DIFFICULTY = {1: "easy", 2: "medium", 3: "hard"}
 
@@ -45,7 +45,7 @@ def case(slug):
     form = AnswerForm()
     source = request.args if request.method == "GET" else request.form
     assignment_id = source.get("assignment", type=db_int)
-    assignment = class_service.assignment_for_student(assignment_id, current_user.id) if assignment_id else None
+    assignment = assignment_for_student(assignment_id, current_user.id) if assignment_id else None
     if request.method == "GET":
         return _render_case(case, form, assignment=assignment)
     if not form.validate_on_submit() or not form.token.data:
@@ -54,12 +54,10 @@ def case(slug):
     if parsed.errors:
         return _render_case(case, form, parsed, status=422, assignment=assignment)
     try:
-        assignment, late = class_service.check_submission(assignment_id, current_user.id, "case", case.slug)
-    except class_service.AssignmentClosed as exc:
+        attempt = case_service.submit_attempt(current_user.id, case, parsed.response, form.token.data, assignment_id)
+    except AssignmentClosed as exc:
         # Refused on the server whatever the page showed; the student's codes are kept.
         return _render_case(case, form, parsed, status=409, assignment=assignment, closed=str(exc))
-    attempt = case_service.submit_attempt(current_user.id, case, parsed.response, form.token.data,
-                                          assignment.id if assignment else None, late)
     return redirect(url_for("cases.attempt", slug=case.slug, attempt_id=attempt.id))
 
 

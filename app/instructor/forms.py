@@ -10,7 +10,8 @@ class ClassForm(FlaskForm):
 
 
 class AssignmentForm(FlaskForm):
-    kind = SelectField("What to assign", choices=[("case", "Coding case"), ("scenario", "Claim scenario"), ("quiz", "Quiz")])
+    #: choices: the registered kinds (app/services/attempt_kinds.py), set by the view
+    kind = SelectField("What to assign")
     ref = SelectField("Item", validate_choice=False, validators=[DataRequired("Choose an item from the list.")])
     opens_at = DateTimeLocalField("Opens (UTC)", format="%Y-%m-%dT%H:%M", validators=[DataRequired("Give an opening date and time.")])
     due_at = DateTimeLocalField("Due (UTC, optional)", format="%Y-%m-%dT%H:%M", validators=[Optional()])

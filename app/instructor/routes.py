@@ -9,6 +9,7 @@ from app.models.users import utcnow
 from app.extensions import db
 from app.models import User
 from app.services import classes as class_service
+from app.services.attempt_kinds import KINDS
 
 TEACHERS = ("instructor", "admin")
 
@@ -38,9 +39,10 @@ def classes():
 def class_page(class_id):
     classroom = _own_class(class_id)
     form = AssignmentForm()
+    form.kind.choices = [(k.name, k.label) for k in KINDS.values()]
     kind = form.kind.data if request.method == "POST" else request.args.get("kind", "case")
     form.ref.choices = [("", "— choose —")] + class_service.assignable_items(
-        kind if kind in ("case", "scenario", "quiz") else "case", classroom.instructor_id)
+        kind if kind in KINDS else "case", classroom.instructor_id)
     if request.method == "GET":
         form.kind.data = kind
         form.opens_at.data = utcnow().replace(second=0, microsecond=0)
@@ -52,7 +54,7 @@ def class_page(class_id):
         else:
             flash("Assigned.", "success")
             return redirect(url_for("instructor.class_page", class_id=class_id))
-    return render_template("instructor/class.html", classroom=classroom, form=form,
+    return render_template("instructor/class.html", classroom=classroom, form=form, kinds=KINDS,
                            students=class_service.roster(class_id), assignments=class_service.assignments_of(class_id)), \
         (422 if form.errors else 200)
 
@@ -79,9 +81,9 @@ def gradebook_csv(class_id):
 @role_required(*TEACHERS)
 def analysis(assignment_id):
     assignment = class_service.assignment_for_instructor(assignment_id, current_user.id) or abort(404)
-    analyse = {"case": class_service.case_item_analysis, "quiz": class_service.quiz_item_analysis}.get(assignment.kind)
-    count, stats = analyse(assignment) if analyse else (0, [])
-    return render_template("instructor/analysis.html", assignment=assignment, count=count, stats=stats)
+    kind = KINDS.get(assignment.kind)
+    count, stats = kind.analysis(assignment) if kind and kind.analysis else (0, [])
+    return render_template("instructor/analysis.html", assignment=assignment, kind=kind, count=count, stats=stats)
 
 
 @bp.route("/assignments/<int:assignment_id>/students/<int:student_id>")
@@ -90,7 +92,8 @@ def student_work(assignment_id, student_id):
     assignment = class_service.assignment_for_instructor(assignment_id, current_user.id) or abort(404)
     student = next((s for s in class_service.roster(assignment.class_id) if s.id == student_id), None) or abort(404)
     attempts = class_service.student_attempts_for(assignment, student_id)
-    return render_template("instructor/student_work.html", assignment=assignment, student=student, attempts=attempts)
+    return render_template("instructor/student_work.html", assignment=assignment, student=student, attempts=attempts,
+                           kind=KINDS.get(assignment.kind))
 
 
 @bp.route("/attempts/<kind>/<int:attempt_id>")
@@ -99,11 +102,5 @@ def attempt(kind, attempt_id):
     """A student's attempt, line by line, on the same page the student sees."""
     found = class_service.attempt_for_instructor(kind, attempt_id, current_user.id) or abort(404)
     student = db.session.get(User, found.user_id)
-    if kind == "case":
-        return render_template("cases/attempt.html", attempt=found, case=found.case, viewer_is_instructor=True,
-                               student=student, difficulty_names={})
-    if kind == "scenario":
-        from app.scenarios.routes import attempt_context
-        return render_template("scenarios/attempt.html", **attempt_context(found, viewer_is_instructor=True, student=student))
-    from app.quizzes.routes import attempt_context
-    return render_template("quizzes/attempt.html", **attempt_context(found, viewer_is_instructor=True, student=student))
+    shown = KINDS[kind]
+    return render_template(shown.template, **shown.page(found, viewer_is_instructor=True, student=student))

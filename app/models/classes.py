@@ -9,9 +9,6 @@ import sqlalchemy.orm as so
 from app.extensions import db
 from app.models.users import User, utcnow
 
-#: what an assignment can point at (ref is the item's slug; a quiz's id, since quizzes are edited in place)
-ASSIGNMENT_KINDS = ("case", "scenario", "quiz")
-
 
 class Classroom(db.Model):
     __tablename__ = "classrooms"
@@ -44,7 +41,9 @@ class Assignment(db.Model):
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     class_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("classrooms.id", ondelete="CASCADE"), index=True)
+    #: one of the kinds in app/services/attempt_kinds.py
     kind: so.Mapped[str] = so.mapped_column(sa.String(20))
+    #: the item's slug; a quiz's id, since quizzes are edited in place
     ref: so.Mapped[str] = so.mapped_column(sa.String(120))
     title: so.Mapped[str] = so.mapped_column(sa.String(200))
     opens_at: so.Mapped[datetime]

@@ -10,6 +10,7 @@ from markupsafe import Markup
 
 from app.content.markdown import render_markdown
 from app.extensions import db
+from app.models.attempts import AttemptMixin
 from app.models.users import User, utcnow
 
 
@@ -103,33 +104,18 @@ class QuizVersion(db.Model):
         return sum(q["points"] for q in self.questions)
 
 
-class QuizAttempt(db.Model):
+class QuizAttempt(AttemptMixin, db.Model):
     __tablename__ = "quiz_attempts"
-    __table_args__ = (
-        # The form carries a one-time token: a double-clicked submit stores one attempt.
-        sa.UniqueConstraint("user_id", "submission_token", name="uq_quiz_attempt_user_token"),
-        sa.Index("ix_quiz_attempts_user_quiz", "user_id", "quiz_id"),
-        # Covers the gradebook's GROUP BY (assignment, student) with best score and late flag.
-        sa.Index("ix_quiz_attempts_assignment_user", "assignment_id", "user_id", "score", "late"),
-    )
+    attempt_of = "quiz"
 
-    id: so.Mapped[int] = so.mapped_column(primary_key=True)
-    user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
     quiz_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("quizzes.id", ondelete="CASCADE"), index=True)
     #: the version taken; the attempt stays graded by it whatever later versions say
     version_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("quiz_versions.id", ondelete="CASCADE"), index=True)
-    submission_token: so.Mapped[str] = so.mapped_column(sa.String(64))
     answers: so.Mapped[list] = so.mapped_column(sa.JSON)
     #: one result per question: points, max_points, correct, and (code questions) the grader's lines
     results: so.Mapped[list] = so.mapped_column(sa.JSON)
-    score: so.Mapped[float]
     points: so.Mapped[float]
     max_points: so.Mapped[float]
-    created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow, index=True)
-    #: set when the attempt was made for a class assignment; late when made after its due date
-    assignment_id: so.Mapped[int | None] = so.mapped_column(
-        sa.ForeignKey("assignments.id", ondelete="SET NULL"), default=None)
-    late: so.Mapped[bool] = so.mapped_column(default=False)
 
     quiz: so.Mapped[Quiz] = so.relationship()
     version: so.Mapped[QuizVersion] = so.relationship()

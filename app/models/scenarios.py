@@ -2,13 +2,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from datetime import datetime
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from app.extensions import db
-from app.models.users import utcnow
+from app.models.attempts import AttemptMixin
 
 
 class ClaimPayer(db.Model):
@@ -60,23 +59,14 @@ class ClaimScenario(db.Model):
     active: so.Mapped[bool] = so.mapped_column(default=True)
 
 
-class ScenarioAttempt(db.Model):
+class ScenarioAttempt(AttemptMixin, db.Model):
     """A student's answer to a scenario: causes, action, the claim sent back, and its score."""
 
     __tablename__ = "scenario_attempts"
-    __table_args__ = (
-        # The form carries a one-time token: a double-clicked submit stores one attempt.
-        sa.UniqueConstraint("user_id", "submission_token", name="uq_scenario_attempt_user_token"),
-        sa.Index("ix_scenario_attempts_user_scenario", "user_id", "scenario_id"),
-        # Covers the gradebook's GROUP BY (assignment, student) with best score and late flag.
-        sa.Index("ix_scenario_attempts_assignment_user", "assignment_id", "user_id", "score", "late"),
-    )
+    attempt_of = "scenario"
 
-    id: so.Mapped[int] = so.mapped_column(primary_key=True)
-    user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
     scenario_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("claim_scenarios.id", ondelete="CASCADE"),
                                                    index=True)
-    submission_token: so.Mapped[str] = so.mapped_column(sa.String(64))
     key_version: so.Mapped[str] = so.mapped_column(sa.String(64))
     causes: so.Mapped[list] = so.mapped_column(sa.JSON)
     action: so.Mapped[str] = so.mapped_column(sa.String(40))
@@ -86,16 +76,10 @@ class ScenarioAttempt(db.Model):
     claim: so.Mapped[dict | None] = so.mapped_column(sa.JSON, default=None)
     #: the payer's answer to that claim (``Remittance.to_dict``), or None
     remittance: so.Mapped[dict | None] = so.mapped_column(sa.JSON, default=None)
-    score: so.Mapped[float]
     cause_score: so.Mapped[float]
     action_score: so.Mapped[float]
     claim_score: so.Mapped[float]
     #: [{part, credit, reason}]: why each part earned what it did
     feedback: so.Mapped[list] = so.mapped_column(sa.JSON, default=list)
-    created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow, index=True)
-    #: set when the attempt was made for a class assignment; late when made after its due date
-    assignment_id: so.Mapped[int | None] = so.mapped_column(
-        sa.ForeignKey("assignments.id", ondelete="SET NULL"), default=None)
-    late: so.Mapped[bool] = so.mapped_column(default=False)
 
     scenario: so.Mapped[ClaimScenario] = so.relationship()

@@ -9,8 +9,8 @@ from app.content.quizfiles import QUESTION_TYPES, QuizFileErrors
 from app.params import db_int
 from app.quizzes import bp
 from app.quizzes.forms import ActionForm, AudienceForm, ImportForm, QuestionForm, QuizForm, TakeForm
-from app.services import classes as class_service
 from app.services import quizzes as quiz_service
+from app.services.attempts import AssignmentClosed, assignment_for_student
 from app.services.quizzes import EDITOR_ROLES, NothingToPublish, SaveConflict, SiteQuizReadOnly
 
 
@@ -50,7 +50,7 @@ def take(quiz_id):
     form = TakeForm()
     source = request.args if request.method == "GET" else request.form
     assignment_id = source.get("assignment", type=db_int)
-    assignment = class_service.assignment_for_student(assignment_id, current_user.id) if assignment_id else None
+    assignment = assignment_for_student(assignment_id, current_user.id) if assignment_id else None
     if request.method == "POST":
         if not form.validate_on_submit() or not form.token.data:
             abort(400)
@@ -64,14 +64,12 @@ def take(quiz_id):
                                    history=quiz_service.history(current_user.id, quiz.id)), 409
         answers = quiz_service.parse_answers(shown.questions, request.form)
         try:
-            assignment, late = class_service.check_submission(assignment_id, current_user.id, "quiz", str(quiz.id))
-        except class_service.AssignmentClosed as exc:
+            attempt = quiz_service.submit_attempt(current_user.id, quiz, shown, answers, form.token.data, assignment_id)
+        except AssignmentClosed as exc:
             flash(f"{exc} Nothing was graded.", "error")
             return render_template("quizzes/take.html", quiz=quiz, version=version, form=form, preview=False,
                                    **quiz_service.refs_for(version.questions), assignment=assignment,
                                    history=quiz_service.history(current_user.id, quiz.id)), 409
-        attempt = quiz_service.submit_attempt(current_user.id, quiz, shown, answers, form.token.data,
-                                              assignment.id if assignment else None, late)
         return redirect(url_for("quizzes.attempt", attempt_id=attempt.id))
     return render_template("quizzes/take.html", quiz=quiz, version=version, form=form, preview=False,
                            **quiz_service.refs_for(version.questions), assignment=assignment,
@@ -82,14 +80,7 @@ def take(quiz_id):
 @role_required()
 def attempt(attempt_id):
     attempt = quiz_service.get_own_attempt(attempt_id, current_user.id) or abort(404)
-    return render_template("quizzes/attempt.html", **attempt_context(attempt))
-
-
-def attempt_context(attempt, **extra) -> dict:
-    """What the attempt page shows; the instructor's drill-down renders the same page."""
-    return dict(attempt=attempt, version=attempt.version, quiz=attempt.quiz,
-                live=quiz_service.published_version(attempt.quiz),
-                **quiz_service.refs_for(attempt.version.questions), **extra)
+    return render_template("quizzes/attempt.html", **quiz_service.attempt_page(attempt))
 
 
 # --- instructors --------------------------------------------------------------------------------

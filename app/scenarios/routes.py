@@ -5,28 +5,19 @@ from flask_login import current_user
 
 from app.auth.decorators import role_required
 from app.claims import Claim
-from app.claims.remittance import CARC_TEXT, CATEGORY_TEXT, ENTITY_TEXT, RARC_TEXT, STATUS_CODE_TEXT
 from app.params import db_int
 from app.scenarios import bp
-from app.services import classes as class_service
 from app.scenarios.forms import MAX_LINES, LabForm, ScenarioForm, choices, claim_initial, text
 from app.services import scenarios as scenario_service
+from app.services.attempts import AssignmentClosed, assignment_for_student
 
-GROUP_TEXT = {
-    "CO": "contractual obligation: the provider writes it off and may not bill the patient",
-    "PR": "patient responsibility: the patient may be billed",
-    "OA": "other adjustment",
-    "PI": "payer-initiated reduction",
-}
 #: the practice the lab bills as (a valid NPI; the tax ID is invented)
 LAB_PROVIDER = {"name": "Maple Street Family Medicine", "npi": "1111111112", "tax_id": "47-1234567"}
 
 
 @bp.context_processor
 def remittance_words():
-    return {"carc_text": CARC_TEXT, "rarc_text": RARC_TEXT, "group_text": GROUP_TEXT,
-            "category_text": CATEGORY_TEXT, "status_code_text": STATUS_CODE_TEXT, "entity_text": ENTITY_TEXT,
-            "difficulty_names": scenario_service.DIFFICULTY, "action_labels": scenario_service.ACTION_LABELS}
+    return scenario_service.page_words()
 
 
 @bp.route("/")
@@ -60,7 +51,7 @@ def scenario(slug):
     scenario = scenario_service.get_scenario(slug) or abort(404)
     source = request.args if request.method == "GET" else request.form
     assignment_id = source.get("assignment", type=db_int)
-    assignment = class_service.assignment_for_student(assignment_id, current_user.id) if assignment_id else None
+    assignment = assignment_for_student(assignment_id, current_user.id) if assignment_id else None
     if request.method == "GET":
         return _render_scenario(scenario, ScenarioForm(data=claim_initial(_normalised(scenario.claim))),
                                 assignment=assignment)
@@ -76,19 +67,17 @@ def scenario(slug):
         if "csrf_token" in form.errors:
             abort(400)
         return _render_scenario(scenario, form, status=422, assignment=assignment)
-    try:
-        assignment, late = class_service.check_submission(assignment_id, current_user.id, "scenario", scenario.slug)
-    except class_service.AssignmentClosed as exc:
-        # Refused on the server whatever the page showed; everything typed is kept.
-        return _render_scenario(scenario, form, status=409, assignment=assignment, closed=str(exc))
     answer = scenario_service.Answer(
         causes=list(form.causes.data), action=form.action.data,
         claim=form.claim_data(scenario.claim) if form.action.data in scenario_service.CLAIM_ACTIONS else None,
         other_payer=form.other_payer.data or "",
         filing_proof=dt.date.fromisoformat(text(form.filing_proof)) if text(form.filing_proof) else None,
     )
-    attempt = scenario_service.submit_attempt(current_user.id, scenario, answer, form.token.data,
-                                              assignment.id if assignment else None, late)
+    try:
+        attempt = scenario_service.submit_attempt(current_user.id, scenario, answer, form.token.data, assignment_id)
+    except AssignmentClosed as exc:
+        # Refused on the server whatever the page showed; everything typed is kept.
+        return _render_scenario(scenario, form, status=409, assignment=assignment, closed=str(exc))
     return redirect(url_for("scenarios.attempt", slug=scenario.slug, attempt_id=attempt.id))
 
 
@@ -98,21 +87,7 @@ def attempt(slug, attempt_id):
     attempt = scenario_service.get_own_attempt(attempt_id, current_user.id)
     if attempt is None or attempt.scenario.slug != slug:
         abort(404)  # someone else's attempt looks exactly like no attempt
-    return render_template("scenarios/attempt.html", **attempt_context(attempt))
-
-
-def attempt_context(attempt, **extra) -> dict:
-    """What the attempt page shows; the instructor's drill-down renders the same page."""
-    scenario = attempt.scenario
-    names = scenario_service.payer_names()
-    return dict(
-        attempt=attempt, scenario=scenario, claim=_normalised(scenario.claim),
-        remit=scenario_service.original_remittance(scenario).to_dict(),
-        sent=_normalised(attempt.claim) if attempt.claim else None,
-        payer_name=names.get(scenario.payer_slug), other_payer_name=names.get(attempt.details.get("other_payer") or ""),
-        expected=scenario_service.expected_answer(scenario), weights=scenario_service.WEIGHTS,
-        **remittance_words(), **extra,  # the words too: the instructor's page is outside this blueprint
-    )
+    return render_template("scenarios/attempt.html", **scenario_service.attempt_page(attempt))
 
 
 @bp.route("/<slug>/eligibility")

@@ -97,17 +97,22 @@ def parse_response(form) -> ParsedResponse:
 
 
 def submit_attempt(user_id: int, case: CodingCase, response: dict, token: str,
-                   assignment_id: int | None = None, late: bool = False) -> CaseAttempt:
-    """Grade and store one attempt. The same form token twice (a double click) stores one attempt."""
+                   assignment_id: int | None = None) -> CaseAttempt:
+    """Grade and store one attempt. The same form token twice (a double click) stores one attempt; made for an
+    assignment that refuses it, nothing is graded (AssignmentClosed)."""
     def make() -> CaseAttempt:
         grade = grade_case(case.answer_key, response, codes=codeset())
         return CaseAttempt(
             user_id=user_id, case_id=case.id, submission_token=token, key_version=case.key_version,
             code_release=grade.code_release, response=response, score=grade.score, points=grade.points,
             max_points=grade.max_points, verdicts=[line.as_dict() for line in grade.lines],
-            assignment_id=assignment_id, late=late,
         )
-    return store_once(CaseAttempt, user_id, token, make)
+    return store_once(CaseAttempt, user_id, token, make, assignment_id, case.slug)
+
+
+def attempt_page(attempt: CaseAttempt, **extra) -> dict:
+    """What the attempt page shows; the instructor's drill-down renders the same page."""
+    return dict(attempt=attempt, case=attempt.case, **extra)
 
 
 def get_own_attempt(attempt_id: int, user_id: int) -> CaseAttempt | None:

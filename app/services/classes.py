@@ -1,4 +1,4 @@
-"""Classes, enrolments, assignments, the gradebook and item analysis.
+"""Classes, enrolments, assignments and the gradebook (item analysis: services/item_analysis.py).
 
 Every read here is scoped: an instructor reaches only classes they teach, a student only classes they
 are enrolled in. The gradebook runs a fixed number of queries whatever the class size.
@@ -8,7 +8,6 @@ from __future__ import annotations
 import csv
 import io
 import secrets
-from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -17,10 +16,9 @@ import sqlalchemy.orm as so
 from flask import current_app
 
 from app.extensions import db
-from app.models import Assignment, CaseAttempt, Classroom, CodingCase, Enrollment, User
-from app.models.classes import ASSIGNMENT_KINDS
-from app.models.users import utcnow
+from app.models import Assignment, Classroom, Enrollment, User
 from app.services import auth as auth_service
+from app.services.attempt_kinds import KINDS
 
 JOIN_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
 
@@ -30,20 +28,6 @@ class ClassError(ValueError):
         super().__init__(message)
         self.field = field
         self.message = message
-
-
-def _attempt_models() -> dict[str, tuple[type, type, object]]:
-    """kind -> (attempt model, item model, the attempt's link to its item) for every assignable kind."""
-    models = {"case": (CaseAttempt, CodingCase, CaseAttempt.case_id)}
-    try:
-        from app.models import ClaimScenario, ScenarioAttempt
-        if hasattr(ScenarioAttempt, "assignment_id"):
-            models["scenario"] = (ScenarioAttempt, ClaimScenario, ScenarioAttempt.scenario_id)
-    except ImportError:  # pragma: no cover - scenarios not installed
-        pass
-    from app.models import Quiz, QuizAttempt
-    models["quiz"] = (QuizAttempt, Quiz, QuizAttempt.quiz_id)
-    return models
 
 
 # --- classes and enrolment ------------------------------------------------------------------
@@ -133,27 +117,14 @@ def roster(class_id: int, limit: int | None = None, offset: int = 0) -> list[Use
 # --- assignments ----------------------------------------------------------------------------
 
 def assignable_items(kind: str, instructor_id: int | None = None) -> list[tuple[str, str]]:
-    """(slug, title) of what an instructor can assign of this kind (quizzes: site, practice and their own)."""
-    models = _attempt_models()
-    if kind not in models:
-        return []
-    if kind == "quiz":
-        from app.services.quizzes import published_titles
-        return published_titles(instructor_id)
-    item = models[kind][1]
-    return [(s, t) for s, t in db.session.execute(
-        sa.select(item.slug, item.title).where(item.active.is_(True)).order_by(item.title))]
+    """(ref, title) of what an instructor can assign of this kind (quizzes: site, practice and their own)."""
+    return KINDS[kind].assignable(instructor_id) if kind in KINDS else []
 
 
 def create_assignment(classroom: Classroom, kind: str, ref: str, opens_at: datetime, due_at: datetime | None) -> Assignment:
-    models = _attempt_models()
-    if kind not in models or kind not in ASSIGNMENT_KINDS:
+    if kind not in KINDS:
         raise ClassError("kind", "Choose what to assign.")
-    if kind == "quiz":
-        title = dict(assignable_items("quiz", classroom.instructor_id)).get(ref)
-    else:
-        item_model = models[kind][1]
-        title = db.session.scalar(sa.select(item_model.title).where(item_model.slug == ref, item_model.active.is_(True)))
+    title = KINDS[kind].title_of(ref, classroom.instructor_id)
     if title is None:
         raise ClassError("ref", "Choose an item from the list.")
     if due_at is not None and due_at <= opens_at:
@@ -169,33 +140,9 @@ def assignments_of(class_id: int) -> list[Assignment]:
                                    .order_by(Assignment.opens_at, Assignment.id)))
 
 
-def assignment_for_student(assignment_id: int, student_id: int) -> Assignment | None:
-    """The assignment, only if the student is enrolled in its class."""
-    return db.session.scalar(sa.select(Assignment).join(Enrollment, Enrollment.class_id == Assignment.class_id)
-                             .where(Assignment.id == assignment_id, Enrollment.student_id == student_id))
-
-
 def assignment_for_instructor(assignment_id: int, instructor_id: int) -> Assignment | None:
     return db.session.scalar(sa.select(Assignment).join(Classroom, Classroom.id == Assignment.class_id)
                              .where(Assignment.id == assignment_id, Classroom.instructor_id == instructor_id))
-
-
-class AssignmentClosed(Exception):
-    pass
-
-
-def check_submission(assignment_id: int | None, student_id: int, kind: str, ref: str) -> tuple[Assignment | None, bool]:
-    """For a submission made for an assignment: (assignment, late). Refuses (AssignmentClosed) when the
-    student is not in the class, the assignment is for another item, or it has not opened yet."""
-    if not assignment_id:
-        return None, False
-    assignment = assignment_for_student(assignment_id, student_id)
-    if assignment is None or assignment.kind != kind or assignment.ref != ref:
-        raise AssignmentClosed("This work is not assigned to you.")
-    now = utcnow()
-    if not assignment.is_open(now):
-        raise AssignmentClosed(f"This assignment opens on {assignment.opens_at:%d %B %Y at %H:%M} UTC.")
-    return assignment, assignment.is_late(now)
 
 
 @dataclass
@@ -204,6 +151,11 @@ class StudentAssignment:
     best: float | None
     attempts: int
     late: bool
+
+    @property
+    def url(self) -> str:
+        """Where the student does the work."""
+        return KINDS[self.assignment.kind].take_url(self.assignment)
 
 
 def student_assignments(student_id: int) -> list[StudentAssignment]:
@@ -227,7 +179,7 @@ def _scores(assignment_ids: list[int], student_ids: list[int],
     out: dict[tuple[int, int], tuple[float, int, bool]] = {}
     if not assignment_ids or not student_ids:
         return out
-    for attempt, _item, _link in _attempt_models().values():
+    for attempt in (k.model for k in KINDS.values()):
         query = (sa.select(attempt.user_id, attempt.assignment_id, sa.func.max(attempt.score), sa.func.count(),
                            sa.func.max(sa.case((attempt.late.is_(True), 1), else_=0)))
                  .where(attempt.assignment_id.in_(assignment_ids))
@@ -317,10 +269,9 @@ def gradebook_csv(book: Gradebook) -> str:
 
 
 def student_attempts_for(assignment: Assignment, student_id: int) -> list:
-    models = _attempt_models()
-    if assignment.kind not in models:
+    if assignment.kind not in KINDS:
         return []
-    attempt = models[assignment.kind][0]
+    attempt = KINDS[assignment.kind].model
     return list(db.session.scalars(sa.select(attempt).where(attempt.assignment_id == assignment.id,
                                                             attempt.user_id == student_id)
                                    .order_by(attempt.created_at.desc())))
@@ -328,10 +279,9 @@ def student_attempts_for(assignment: Assignment, student_id: int) -> list:
 
 def attempt_for_instructor(kind: str, attempt_id: int, instructor_id: int):
     """An attempt of any kind made for an assignment in a class the instructor teaches (else None)."""
-    models = _attempt_models()
-    if kind not in models:
+    if kind not in KINDS:
         return None
-    attempt = models[kind][0]
+    attempt = KINDS[kind].model
     return db.session.scalar(
         sa.select(attempt).join(Assignment, Assignment.id == attempt.assignment_id)
         .join(Classroom, Classroom.id == Assignment.class_id)
@@ -342,110 +292,3 @@ def instructor_can_see_student(instructor_id: int, student_id: int) -> bool:
     return db.session.scalar(sa.select(Enrollment.id).join(Classroom, Classroom.id == Enrollment.class_id)
                              .where(Enrollment.student_id == student_id, Classroom.instructor_id == instructor_id)
                              .limit(1)) is not None
-
-
-# --- item analysis --------------------------------------------------------------------------
-
-@dataclass
-class ItemStat:
-    label: str
-    expected: str
-    share_correct: float
-    discrimination: float | None
-    common_wrong: list[tuple[str, int]]
-
-
-def _best_attempts(model, assignment_id: int):
-    """Each student's best attempt at an assignment (highest score, then the first made), chosen in SQL:
-    a class of 500 with 25 attempts each loads 500 rows, not 12,500 with their JSON."""
-    ranked = (sa.select(model.id, sa.func.row_number().over(
-        partition_by=model.user_id, order_by=(model.score.desc(), model.id)).label("place"))
-        .where(model.assignment_id == assignment_id).subquery())
-    return (sa.select(model).join(ranked, ranked.c.id == model.id).where(ranked.c.place == 1)
-            .order_by(model.user_id))
-
-
-class _Cohort:
-    """Each student's best attempt at an assignment, weakest first, with the top and bottom 27%."""
-
-    def __init__(self, attempts):
-        best = {}
-        for a in attempts:  # ordered by student, then best score first
-            best.setdefault(a.user_id, a)
-        self.chosen = sorted(best.values(), key=lambda a: a.score)
-        self.n = len(self.chosen)
-        group = max(1, round(self.n * 0.27))
-        self.lower, self.upper = self.chosen[:group], self.chosen[-group:]
-
-    def share_and_discrimination(self, is_right) -> tuple[float, float | None]:
-        """Share fully right, and that share in the top group minus the bottom one (from 4 students)."""
-        def share(group):
-            return sum(1 for a in group if is_right(a)) / len(group)
-        return share(self.chosen), (share(self.upper) - share(self.lower) if self.n >= 4 else None)
-
-
-def case_item_analysis(assignment: Assignment) -> tuple[int, list[ItemStat]]:
-    """Per key line of an assigned case: share right, discrimination (upper minus lower 27%),
-    and the wrong codes students entered most often. Uses each student's best attempt."""
-    cohort = _Cohort(db.session.scalars(_best_attempts(CaseAttempt, assignment.id)))
-    if not cohort.n:
-        return 0, []
-    keyed: dict[tuple[str, int], dict] = {}
-    per_attempt: dict[int, dict[tuple[str, int], float]] = defaultdict(dict)
-    wrong: dict[tuple[str, int], Counter] = defaultdict(Counter)
-    for a in cohort.chosen:
-        for v in a.verdicts:
-            if v.get("status") == "extra" or not v.get("expected"):
-                continue
-            k = (v["kind"], v["position"])
-            keyed.setdefault(k, v)
-            per_attempt[a.id][k] = v.get("credit", 0.0)
-            if v.get("status") != "correct":
-                wrong[k][v.get("code") or "(nothing)"] += 1
-    stats = []
-    for k, v in sorted(keyed.items(), key=lambda kv: (kv[0][0] != "diagnosis", kv[0][1])):
-        share, disc = cohort.share_and_discrimination(lambda a, k=k: per_attempt[a.id].get(k, 0.0) >= 1.0)
-        label = f"{'Dx' if k[0] == 'diagnosis' else 'Px'} {k[1]}"
-        stats.append(ItemStat(label, v["expected"], share, disc, wrong[k].most_common(3)))
-    return cohort.n, stats
-
-
-def _answer_label(question: dict, answer) -> str:
-    """A student's answer in words, for "most common wrong answers"."""
-    if answer is None:
-        return "(nothing)"
-    kind = question.get("type")
-    if kind == "single":
-        return str(question["choices"][answer]["text"] if isinstance(question["choices"][answer], dict)
-                   else question["choices"][answer])
-    if kind == "multiple":
-        return " + ".join(str(c["text"] if isinstance(c, dict) else c)
-                          for i, c in enumerate(question["choices"]) if i in answer)
-    if kind == "truefalse":
-        return "true" if answer else "false"
-    if isinstance(answer, dict):  # code questions: the codes typed
-        return " ".join(answer.get("diagnoses", []) + answer.get("procedures", [])) or "(nothing)"
-    return str(answer)
-
-
-def quiz_item_analysis(assignment: Assignment) -> tuple[int, list[ItemStat]]:
-    """Per question of an assigned quiz (each student's best attempt): share right, discrimination,
-    most common wrong answers — for code questions, the wrong codes typed."""
-    from app.models import QuizAttempt
-    cohort = _Cohort(db.session.scalars(
-        _best_attempts(QuizAttempt, assignment.id).options(so.joinedload(QuizAttempt.version))))
-    if not cohort.n:
-        return 0, []
-    questions = cohort.chosen[-1].version.questions  # the version most students saw last; others are matched by position
-
-    def right(a, i):
-        return i < len(a.results) and a.results[i].get("status") == "correct"
-
-    stats = []
-    for i, q in enumerate(questions):
-        wrong = Counter(_answer_label(a.version.questions[i], a.answers[i]) for a in cohort.chosen
-                        if i < len(a.answers) and i < len(a.version.questions) and not right(a, i))
-        share, disc = cohort.share_and_discrimination(lambda a, i=i: right(a, i))
-        prompt = str(q.get("prompt") or q.get("text") or f"Question {i + 1}")
-        stats.append(ItemStat(f"Q{i + 1}", prompt[:80], share, disc, wrong.most_common(3)))
-    return cohort.n, stats

@@ -179,6 +179,12 @@ def history(user_id: int, quiz_id: int, limit: int = 10) -> list[QuizAttempt]:
 
 # --- checking -----------------------------------------------------------------------------------
 
+def attempt_page(attempt: QuizAttempt, **extra) -> dict:
+    """What the attempt page shows; the instructor's drill-down renders the same page."""
+    return dict(attempt=attempt, version=attempt.version, quiz=attempt.quiz, live=published_version(attempt.quiz),
+                **refs_for(attempt.version.questions), **extra)
+
+
 def question_errors(question: dict) -> dict[str, str]:
     """Every problem of one question, code-set checks included: field -> message."""
     problems = question_problems(question)
@@ -487,8 +493,9 @@ def grade(questions: list[dict], answers: list, codes, cases: dict | None = None
 
 
 def submit_attempt(user_id: int, quiz: Quiz, version: QuizVersion, answers: list, token: str,
-                   assignment_id: int | None = None, late: bool = False) -> QuizAttempt:
-    """Grade and store one attempt on ``version``. The same form token twice stores one attempt."""
+                   assignment_id: int | None = None) -> QuizAttempt:
+    """Grade and store one attempt on ``version``. The same form token twice stores one attempt; made for an
+    assignment that refuses it, nothing is graded (AssignmentClosed)."""
     def make() -> QuizAttempt:
         results = grade(version.questions, answers, codeset(), cases_for(version.questions),
                         scenarios_for(version.questions))
@@ -496,8 +503,8 @@ def submit_attempt(user_id: int, quiz: Quiz, version: QuizVersion, answers: list
         max_points = sum(r["max_points"] for r in results) or 1
         return QuizAttempt(user_id=user_id, quiz_id=quiz.id, version_id=version.id, submission_token=token,
                            answers=answers, results=results, points=points, max_points=max_points,
-                           score=min(1.0, points / max_points), assignment_id=assignment_id, late=late)
-    return store_once(QuizAttempt, user_id, token, make)
+                           score=min(1.0, points / max_points))
+    return store_once(QuizAttempt, user_id, token, make, assignment_id, str(quiz.id))
 
 
 # --- files --------------------------------------------------------------------------------------

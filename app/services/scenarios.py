@@ -24,7 +24,9 @@ from typing import Any
 import sqlalchemy as sa
 
 from app.claims import Claim, Member, PayerProfile, Remittance, adjudicate, payer_from_dict
-from app.claims.remittance import PAID, PARTIALLY_PAID, REJECTED
+from app.claims.remittance import (
+    CARC_TEXT, CATEGORY_TEXT, ENTITY_TEXT, PAID, PARTIALLY_PAID, RARC_TEXT, REJECTED, STATUS_CODE_TEXT,
+)
 from app.claims.scenarios import (
     APPEAL, BILL_OTHER_PAYER, BILL_PATIENT, CAUSES, NO_ACTION, REOPEN, RESUBMIT, WRITE_OFF, Change, answer_codes,
     apply_changes, cause_codes,
@@ -52,6 +54,19 @@ ACTION_LABELS = {
 CLAIM_ACTIONS = (RESUBMIT, REOPEN, BILL_OTHER_PAYER)
 #: how many causes a student chooses from (the expected ones hidden among distractors)
 CAUSE_CHOICES = 8
+GROUP_TEXT = {
+    "CO": "contractual obligation: the provider writes it off and may not bill the patient",
+    "PR": "patient responsibility: the patient may be billed",
+    "OA": "other adjustment",
+    "PI": "payer-initiated reduction",
+}
+
+
+def page_words() -> dict:
+    """The words the scenario pages show for codes (CARCs, RARCs, groups, statuses, actions)."""
+    return {"carc_text": CARC_TEXT, "rarc_text": RARC_TEXT, "group_text": GROUP_TEXT,
+            "category_text": CATEGORY_TEXT, "status_code_text": STATUS_CODE_TEXT, "entity_text": ENTITY_TEXT,
+            "difficulty_names": DIFFICULTY, "action_labels": ACTION_LABELS}
 
 
 # --------------------------------------------------------------------------- payers
@@ -407,8 +422,9 @@ def _score_claim(scenario, answer, accepted, claim_sent, remit) -> tuple[float, 
 
 
 def submit_attempt(user_id: int, scenario: ClaimScenario, answer: Answer, token: str,
-                   assignment_id: int | None = None, late: bool = False) -> ScenarioAttempt:
-    """Score and store one attempt. The same form token twice (a double click) stores one attempt."""
+                   assignment_id: int | None = None) -> ScenarioAttempt:
+    """Score and store one attempt. The same form token twice (a double click) stores one attempt; made for an
+    assignment that refuses it, nothing is scored (AssignmentClosed)."""
     def make() -> ScenarioAttempt:
         scored = score_answer(scenario, answer)
         return ScenarioAttempt(
@@ -418,9 +434,9 @@ def submit_attempt(user_id: int, scenario: ClaimScenario, answer: Answer, token:
                      "filing_proof": answer.filing_proof.isoformat() if answer.filing_proof else None},
             claim=scored.claim_sent, remittance=scored.remittance.to_dict() if scored.remittance else None,
             score=scored.score, cause_score=scored.cause, action_score=scored.action, claim_score=scored.claim,
-            feedback=scored.feedback, assignment_id=assignment_id, late=late,
+            feedback=scored.feedback,
         )
-    return store_once(ScenarioAttempt, user_id, token, make)
+    return store_once(ScenarioAttempt, user_id, token, make, assignment_id, scenario.slug)
 
 
 def get_own_attempt(attempt_id: int, user_id: int) -> ScenarioAttempt | None:
@@ -434,6 +450,20 @@ def history(user_id: int, scenario_id: int, limit: int = 10) -> list[ScenarioAtt
         sa.select(ScenarioAttempt).where(ScenarioAttempt.user_id == user_id,
                                          ScenarioAttempt.scenario_id == scenario_id)
         .order_by(ScenarioAttempt.created_at.desc(), ScenarioAttempt.id.desc()).limit(limit)))
+
+
+def attempt_page(attempt: ScenarioAttempt, **extra) -> dict:
+    """What the attempt page shows; the instructor's drill-down renders the same page."""
+    scenario = attempt.scenario
+    names = payer_names()
+    return dict(
+        attempt=attempt, scenario=scenario, claim=Claim.from_dict(scenario.claim).to_dict(),
+        remit=original_remittance(scenario).to_dict(),
+        sent=Claim.from_dict(attempt.claim).to_dict() if attempt.claim else None,
+        payer_name=names.get(scenario.payer_slug), other_payer_name=names.get(attempt.details.get("other_payer") or ""),
+        expected=expected_answer(scenario), weights=WEIGHTS,
+        **page_words(), **extra,  # the words too: the instructor's page is outside the scenarios blueprint
+    )
 
 
 def expected_answer(scenario: ClaimScenario) -> dict:

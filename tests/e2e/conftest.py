@@ -44,3 +44,24 @@ def page(browser, live_server):
     context.close()
     # A CSP violation or a script error shows up here: the page must run clean.
     assert not errors, errors
+
+
+@pytest.fixture
+def login_as(page, make_user):
+    """Make a user and sign them in through the login form in ``page``: ``login_as("instructor",
+    "ada@example.test")``. Returns the new user's id."""
+    from tests.conftest import PASSWORD
+
+    def login(role: str = "student", email: str | None = None) -> int:
+        from playwright.sync_api import expect
+
+        email = email or f"e2e-{role}@example.test"
+        user_id = make_user(email, PASSWORD, role=role)
+        page.goto("/auth/login")
+        page.get_by_label("E-mail").fill(email)
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Log in").click()
+        expect(page.get_by_role("button", name="Log out")).to_be_visible()
+        return user_id
+
+    return login

@@ -4,25 +4,15 @@ import sqlalchemy as sa
 from playwright.sync_api import expect
 
 pytestmark = pytest.mark.e2e
-PASSWORD = "correct horse battery"
 
 
-def _login(page, make_user, email):
-    make_user(email, PASSWORD)
-    page.goto("/auth/login")
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("button", name="Log out")).to_be_visible()
-
-
-def test_code_a_case_with_the_code_book_open(app, page, make_user):
+def test_code_a_case_with_the_code_book_open(app, page, login_as):
     from app.extensions import db
     from app.models import CodingCase
     with app.app_context():
         case = db.session.scalar(sa.select(CodingCase).where(CodingCase.slug == "established-diabetes-hypertension-visit"))
         key = case.answer_key
-    _login(page, make_user, "e2e-coder@example.test")
+    login_as("student", "e2e-coder@example.test")
     page.goto(f"/cases/{case.slug}")
     expect(page.locator(".vignette")).to_be_visible()
 

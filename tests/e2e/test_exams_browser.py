@@ -6,16 +6,6 @@ import sqlalchemy as sa
 from playwright.sync_api import expect
 
 pytestmark = pytest.mark.e2e
-PASSWORD = "correct horse battery"
-
-
-def _login(page, make_user, email):
-    make_user(email, PASSWORD)
-    page.goto("/auth/login")
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("button", name="Log out")).to_be_visible()
 
 
 def _seconds(text):
@@ -23,10 +13,10 @@ def _seconds(text):
     return h * 3600 + m * 60 + s
 
 
-def test_take_a_short_exam_reload_resumes_the_clock_and_results_follow(app, page, make_user):
+def test_take_a_short_exam_reload_resumes_the_clock_and_results_follow(app, page, login_as):
     from app.extensions import db
     from app.models import ExamAnswer, ExamAttempt
-    _login(page, make_user, "e2e-examinee@example.test")
+    login_as("student", "e2e-examinee@example.test")
     page.goto("/exams/")
     page.locator("#exam-cpc-sprint").get_by_role("button", name="Start").click()
     expect(page.locator(".item-number")).to_have_text("Item 1 of 20")

@@ -4,20 +4,10 @@ import sqlalchemy as sa
 from playwright.sync_api import expect
 
 pytestmark = pytest.mark.e2e
-PASSWORD = "correct horse battery"
 
 
-def _login(page, make_user, email, role="student"):
-    make_user(email, PASSWORD, role=role)
-    page.goto("/auth/login")
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("button", name="Log out")).to_be_visible()
-
-
-def test_write_publish_and_take_a_quiz(app, page, make_user):
-    _login(page, make_user, "e2e-teacher@example.test", role="instructor")
+def test_write_publish_and_take_a_quiz(app, page, login_as):
+    login_as("instructor", "e2e-teacher@example.test")
     page.goto("/quizzes/manage/new")
     page.get_by_label("Title").fill("Browser quiz")
     page.get_by_role("button", name="Save").click()
@@ -42,7 +32,7 @@ def test_write_publish_and_take_a_quiz(app, page, make_user):
     expect(page.locator(".flash.success")).to_contain_text("Every signed-in student")
     page.get_by_role("button", name="Log out").click()
 
-    _login(page, make_user, "e2e-quiz-student@example.test")
+    login_as("student", "e2e-quiz-student@example.test")
     page.goto("/quizzes/")
     page.get_by_role("link", name="Browser quiz").click()
     page.get_by_label("Diagnosis codes (ICD-10-CM), first-listed first, separated by spaces or commas").fill("e1122, N18.30")

@@ -150,6 +150,7 @@ def test_problems_in_catches_what_it_should():
 
 # --------------------------------------------------------------------------- in the browser
 
+
 def _watch(page):
     dialogs = []
 
@@ -159,15 +160,6 @@ def _watch(page):
 
     page.on("dialog", on_dialog)
     return dialogs
-
-
-def _login(page, make_user, email, role="student"):
-    make_user(email, PASSWORD, role=role)
-    page.goto("/auth/login")
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("button", name="Log out")).to_be_visible()
 
 
 def _settle_and_check(page, dialogs):
@@ -187,7 +179,7 @@ def _region(html: str, start_marker: str, end_marker: str) -> str:
 
 
 @pytest.mark.e2e
-def test_quiz_markdown_payloads_do_not_run_in_chromium(app, page, make_user):
+def test_quiz_markdown_payloads_do_not_run_in_chromium(app, page, make_user, login_as):
     from app.extensions import db
     from app.services import quizzes as quiz_service
 
@@ -200,7 +192,7 @@ def test_quiz_markdown_payloads_do_not_run_in_chromium(app, page, make_user):
         quiz_id = quiz.id
 
     dialogs = _watch(page)
-    _login(page, make_user, "xss-student@example.test")
+    login_as("student", "xss-student@example.test")
     resp = page.goto(f"/quizzes/{quiz_id}")
     assert resp.status == 200
     expect(page.locator(".quiz-instructions")).to_be_visible()

@@ -1,17 +1,9 @@
 """Coding cases: list, answer form, grading, attempts, privacy of keys and attempts."""
 import re
 
-import pytest
 import sqlalchemy as sa
 
-PASSWORD = "correct horse battery"
-
-
-@pytest.fixture
-def student(csrf_client, make_user):
-    make_user("coder@example.test")
-    csrf_client.login("coder@example.test", PASSWORD)
-    return csrf_client
+from tests import factories
 
 
 def a_case(app, slug=None):
@@ -89,7 +81,6 @@ def test_wrong_line_gets_a_reason(app, student):
 
 
 def test_bad_rows_come_back_with_input_kept_and_nothing_stored(app, student):
-    from app.extensions import db
     from app.models import CaseAttempt
     slug, _ = a_case(app)
     html = student.get(f"/cases/{slug}").get_data(as_text=True)
@@ -99,12 +90,10 @@ def test_bad_rows_come_back_with_input_kept_and_nothing_stored(app, student):
     assert resp.status_code == 422
     assert "Units must be a whole number" in page and "Enter the procedure code for this row" in page
     assert 'value="E11.22"' in page and 'value="two"' in page
-    with app.app_context():
-        assert db.session.scalar(sa.select(sa.func.count()).select_from(CaseAttempt)) == 0
+    assert factories.count(app, CaseAttempt) == 0
 
 
 def test_double_submit_stores_one_attempt(app, student):
-    from app.extensions import db
     from app.models import CaseAttempt
     slug, key = a_case(app)
     html = student.get(f"/cases/{slug}").get_data(as_text=True)
@@ -113,20 +102,16 @@ def test_double_submit_stores_one_attempt(app, student):
     first = student.post(f"/cases/{slug}", dict(data), token_from=f"/cases/{slug}")
     second = student.post(f"/cases/{slug}", dict(data), token_from=f"/cases/{slug}")
     assert first.headers["Location"] == second.headers["Location"]
-    with app.app_context():
-        assert db.session.scalar(sa.select(sa.func.count()).select_from(CaseAttempt)) == 1
+    assert factories.count(app, CaseAttempt) == 1
 
 
-def test_another_student_cannot_read_my_attempt(app, student, make_user):
-    from tests.conftest import CsrfClient
+def test_another_student_cannot_read_my_attempt(app, student, login_as):
     slug, key = a_case(app)
     html = student.get(f"/cases/{slug}").get_data(as_text=True)
     data = key_answer(key)
     data["token"] = token_of(html)
     location = student.post(f"/cases/{slug}", data, token_from=f"/cases/{slug}").headers["Location"]
-    make_user("other@example.test")
-    other = CsrfClient(app)
-    other.login("other@example.test", PASSWORD)
+    other = login_as("student", "other@example.test")
     assert other.get(location).status_code == 404
     assert student.get(location).status_code == 200
 

@@ -10,22 +10,10 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import CsrfClient
+from tests import factories
+from tests.conftest import PASSWORD, CsrfClient
 
-PASSWORD = "correct horse battery"
-CASE = "established-diabetes-hypertension-visit"
-
-
-def login(app, make_user, email, role="student", name=None):
-    make_user(email, PASSWORD, role, name or email.split("@")[0].title())
-    c = CsrfClient(app)
-    assert c.login(email, PASSWORD).status_code == 302
-    return c
-
-
-@pytest.fixture
-def teacher(app, make_user):
-    return login(app, make_user, "teach@example.test", "instructor", "Teacher One")
+CASE = factories.CASE
 
 
 def create_class(teacher, name="Coding I"):
@@ -51,13 +39,6 @@ def assign(app, teacher, class_id, opens_delta=timedelta(minutes=-5), due_delta=
         return db.session.scalar(sa.select(sa.func.max(Assignment.id)))
 
 
-def key_of(app, slug=CASE):
-    from app.extensions import db
-    from app.models import CodingCase
-    with app.app_context():
-        return db.session.scalar(sa.select(CodingCase).where(CodingCase.slug == slug)).answer_key
-
-
 def submit_case(client, assignment_id, answer, slug=CASE):
     page = client.get(f"/cases/{slug}?assignment={assignment_id}").get_data(as_text=True)
     token = re.search(r'id="token" name="token" type="hidden" value="([^"]+)"', page).group(1)
@@ -68,9 +49,9 @@ def submit_case(client, assignment_id, answer, slug=CASE):
     return client.post(f"/cases/{slug}", data, token_from=f"/cases/{slug}")
 
 
-def test_students_join_with_a_code_and_bad_codes_are_explained(app, make_user, teacher):
+def test_students_join_with_a_code_and_bad_codes_are_explained(app, teacher, login_as):
     class_id, code = create_class(teacher)
-    student = login(app, make_user, "s1@example.test")
+    student = login_as("student", "s1@example.test")
     bad = student.post("/progress/classes", {"code": "NOPE1234"})
     assert bad.status_code == 422 and "No class has that join code" in bad.get_data(as_text=True)
     assert 'value="NOPE1234"' in bad.get_data(as_text=True)
@@ -78,41 +59,37 @@ def test_students_join_with_a_code_and_bad_codes_are_explained(app, make_user, t
     assert ok.status_code == 302
     student.post("/progress/classes", {"code": code})  # twice: still one enrolment
     assert "S1" in teacher.get(f"/instructor/classes/{class_id}").get_data(as_text=True)
-    from app.extensions import db
     from app.models import Enrollment
-    with app.app_context():
-        assert db.session.scalar(sa.select(sa.func.count()).select_from(Enrollment)) == 1
+    assert factories.count(app, Enrollment) == 1
 
 
-def test_assignment_not_yet_open_is_refused_on_the_server_and_input_kept(app, make_user, teacher):
+def test_assignment_not_yet_open_is_refused_on_the_server_and_input_kept(app, teacher, login_as):
     class_id, code = create_class(teacher)
     aid = assign(app, teacher, class_id, opens_delta=timedelta(days=2))
-    student = login(app, make_user, "s2@example.test")
+    student = login_as("student", "s2@example.test")
     student.post("/progress/classes", {"code": code})
     resp = submit_case(student, aid, ["E11.9", "I10"])
     page = resp.get_data(as_text=True)
     assert resp.status_code == 409 and "This assignment opens on" in page
     assert 'value="E11.9"' in page
-    from app.extensions import db
     from app.models import CaseAttempt
-    with app.app_context():
-        assert db.session.scalar(sa.select(sa.func.count()).select_from(CaseAttempt)) == 0
+    assert factories.count(app, CaseAttempt) == 0
 
 
-def test_student_not_in_class_cannot_submit_for_its_assignment(app, make_user, teacher):
+def test_student_not_in_class_cannot_submit_for_its_assignment(app, teacher, login_as):
     class_id, _ = create_class(teacher)
     aid = assign(app, teacher, class_id)
-    outsider = login(app, make_user, "out@example.test")
+    outsider = login_as("student", "out@example.test")
     resp = submit_case(outsider, aid, ["E11.9"])
     assert resp.status_code == 409 and "not assigned to you" in resp.get_data(as_text=True)
 
 
-def test_gradebook_scores_late_flags_drilldown_and_csv(app, make_user, teacher):
+def test_gradebook_scores_late_flags_drilldown_and_csv(app, teacher, login_as):
     class_id, code = create_class(teacher)
     on_time = assign(app, teacher, class_id)
     overdue = assign(app, teacher, class_id, opens_delta=timedelta(days=-3), due_delta=timedelta(days=-1))
-    key = [d["code"] for d in key_of(app)["diagnoses"]]
-    student = login(app, make_user, "s3@example.test", name="=HYPERLINK(\"http://x\")")
+    key = [d["code"] for d in factories.answer_key(app)["diagnoses"]]
+    student = login_as("student", "s3@example.test", "=HYPERLINK(\"http://x\")")
     student.post("/progress/classes", {"code": code})
     submit_case(student, on_time, key)
     late_resp = submit_case(student, overdue, key[:1])
@@ -120,7 +97,7 @@ def test_gradebook_scores_late_flags_drilldown_and_csv(app, make_user, teacher):
 
     book = teacher.get(f"/instructor/classes/{class_id}/gradebook").get_data(as_text=True)
     assert "100%" in book and "late" in book
-    work = teacher.get(f"/instructor/assignments/{on_time}/students/{_user_id(app, 's3@example.test')}").get_data(as_text=True)
+    work = teacher.get(f"/instructor/assignments/{on_time}/students/{factories.user_id(app, 's3@example.test')}").get_data(as_text=True)
     attempt_link = re.search(r'href="(/instructor/attempts/case/\d+)"', work).group(1)
     verdicts = teacher.get(attempt_link).get_data(as_text=True)
     assert "status-correct" in verdicts and "attempt" in verdicts
@@ -135,19 +112,12 @@ def test_gradebook_scores_late_flags_drilldown_and_csv(app, make_user, teacher):
     assert "100.0" in rows[1] and "late" in rows[1]
 
 
-def _user_id(app, email):
-    from app.extensions import db
-    from app.models import User
-    with app.app_context():
-        return db.session.scalar(sa.select(User.id).where(User.email == email))
-
-
-def test_item_analysis_lists_the_most_common_wrong_codes(app, make_user, teacher):
+def test_item_analysis_lists_the_most_common_wrong_codes(app, teacher, login_as):
     class_id, code = create_class(teacher)
     aid = assign(app, teacher, class_id)
-    key = [d["code"] for d in key_of(app)["diagnoses"]]
+    key = [d["code"] for d in factories.answer_key(app)["diagnoses"]]
     for i in range(4):
-        s = login(app, make_user, f"ia{i}@example.test")
+        s = login_as("student", f"ia{i}@example.test")
         s.post("/progress/classes", {"code": code})
         answer = list(key)
         if i < 3:
@@ -159,17 +129,17 @@ def test_item_analysis_lists_the_most_common_wrong_codes(app, make_user, teacher
     assert "25%" in page  # one in four had the first line fully right
 
 
-def test_instructors_see_only_their_own_classes(app, make_user, teacher):
+def test_instructors_see_only_their_own_classes(app, teacher, login_as):
     class_id, code = create_class(teacher)
     aid = assign(app, teacher, class_id)
-    student = login(app, make_user, "s4@example.test")
+    student = login_as("student", "s4@example.test")
     student.post("/progress/classes", {"code": code})
     location = submit_case(student, aid, ["E11.9"]).headers["Location"]
     attempt_id = int(location.rsplit("/", 1)[1])
-    other = login(app, make_user, "teach2@example.test", "instructor")
+    other = login_as("instructor", "teach2@example.test")
     for path in (f"/instructor/classes/{class_id}", f"/instructor/classes/{class_id}/gradebook",
                  f"/instructor/classes/{class_id}/gradebook.csv", f"/instructor/assignments/{aid}/analysis",
-                 f"/instructor/assignments/{aid}/students/{_user_id(app, 's4@example.test')}",
+                 f"/instructor/assignments/{aid}/students/{factories.user_id(app, 's4@example.test')}",
                  f"/instructor/attempts/case/{attempt_id}"):
         assert other.get(path).status_code == 404, path
         assert student.get(path).status_code == 403, path
@@ -177,8 +147,8 @@ def test_instructors_see_only_their_own_classes(app, make_user, teacher):
     assert CsrfClient(app).client.get("/instructor/classes").status_code == 302
 
 
-def test_dashboard_shows_mastery_next_step_and_svg_chart(app, make_user):
-    student = login(app, make_user, "dash@example.test")
+def test_dashboard_shows_mastery_next_step_and_svg_chart(app, login_as):
+    student = login_as("student", "dash@example.test")
     page = student.get("/progress/").get_data(as_text=True)
     assert "No case attempts yet" in page and "a good first case" in page
     submit_case(student, "", ["E11.9"])  # a practice attempt, no assignment
@@ -217,9 +187,9 @@ def _seed_attempts(app, user_id, n, assignment_id=None):
         db.session.commit()
 
 
-def test_dashboard_query_count_does_not_grow_with_attempts(app, make_user):
-    student = login(app, make_user, "qc@example.test")
-    uid = _user_id(app, "qc@example.test")
+def test_dashboard_query_count_does_not_grow_with_attempts(app, login_as):
+    student = login_as("student", "qc@example.test")
+    uid = factories.user_id(app, "qc@example.test")
     _seed_attempts(app, uid, 3)
     student.get("/progress/")  # once first: lazy upkeep (session touch, review queue) is not what is counted
     with count_queries(app) as few:
@@ -231,7 +201,7 @@ def test_dashboard_query_count_does_not_grow_with_attempts(app, make_user):
     assert few["n"] == many["n"]
 
 
-def test_gradebook_query_count_does_not_grow_with_students(app, make_user, teacher):
+def test_gradebook_query_count_does_not_grow_with_students(app, teacher):
     class_id, code = create_class(teacher)
     aid = assign(app, teacher, class_id)
     from app.extensions import db
@@ -245,7 +215,7 @@ def test_gradebook_query_count_does_not_grow_with_students(app, make_user, teach
                 db.session.add(Enrollment(class_id=class_id, student_id=u.id))
             db.session.commit()
         for i in range(start, start + n):
-            _seed_attempts(app, _user_id(app, f"bulk{i}@example.test"), 3, aid)
+            _seed_attempts(app, factories.user_id(app, f"bulk{i}@example.test"), 3, aid)
 
     add_students(2, 0)
     with count_queries(app) as few:
@@ -271,8 +241,8 @@ def test_gradebook_pages_through_students_by_name_and_the_csv_has_them_all(app, 
             u = create_user(f"paged{i}@example.test", f"Paged {i}", PASSWORD)
             db.session.add(Enrollment(class_id=class_id, student_id=u.id))
         db.session.commit()
-    _seed_attempts(app, _user_id(app, "paged5@example.test"), 1, aid)  # score 0%
-    _seed_attempts(app, _user_id(app, "paged9@example.test"), 2, aid)  # best 25%
+    _seed_attempts(app, factories.user_id(app, "paged5@example.test"), 1, aid)  # score 0%
+    _seed_attempts(app, factories.user_id(app, "paged9@example.test"), 2, aid)  # best 25%
 
     def names(html):
         return re.findall(r'<th scope="row">(Paged \d)</th>', html)
@@ -290,7 +260,7 @@ def test_gradebook_pages_through_students_by_name_and_the_csv_has_them_all(app, 
     assert "25.0" in csv_text
 
 
-def test_a_claim_scenario_can_be_assigned_and_lands_in_the_gradebook(app, make_user, teacher):
+def test_a_claim_scenario_can_be_assigned_and_lands_in_the_gradebook(app, teacher, login_as):
     from app.models.users import utcnow
     from tests.integration.test_scenarios import all_slugs, answer_for, submit
     class_id, code = create_class(teacher)
@@ -305,7 +275,7 @@ def test_a_claim_scenario_can_be_assigned_and_lands_in_the_gradebook(app, make_u
     from app.models import Assignment
     with app.app_context():
         aid = db.session.scalar(sa.select(sa.func.max(Assignment.id)))
-    student = login(app, make_user, "claims@example.test")
+    student = login_as("student", "claims@example.test")
     student.post("/progress/classes", {"code": code})
     listing = student.get("/progress/classes").get_data(as_text=True)
     assert f"/claims/{slug}?assignment={aid}" in listing
@@ -315,12 +285,12 @@ def test_a_claim_scenario_can_be_assigned_and_lands_in_the_gradebook(app, make_u
     book = teacher.get(f"/instructor/classes/{class_id}/gradebook").get_data(as_text=True)
     assert "100%" in book
     # Someone outside the class cannot submit for the assignment.
-    outsider = login(app, make_user, "claims-out@example.test")
+    outsider = login_as("student", "claims-out@example.test")
     resp = submit(outsider, slug, data)
     assert resp.status_code == 409 and "not assigned to you" in resp.get_data(as_text=True)
 
 
-def test_a_quiz_can_be_assigned_and_a_closed_one_refuses_answers(app, make_user, teacher):
+def test_a_quiz_can_be_assigned_and_a_closed_one_refuses_answers(app, teacher, login_as):
     from app.extensions import db
     from app.models import Assignment, QuizAttempt
     from app.models.users import utcnow
@@ -338,7 +308,7 @@ def test_a_quiz_can_be_assigned_and_a_closed_one_refuses_answers(app, make_user,
         assert resp.status_code == 302
     with app.app_context():
         open_id, later_id = db.session.scalars(sa.select(Assignment.id).order_by(Assignment.id)).all()
-    student = login(app, make_user, "quizzer@example.test")
+    student = login_as("student", "quizzer@example.test")
     student.post("/progress/classes", {"code": code})
     assert f"/quizzes/{quiz_id}?assignment={open_id}" in student.get("/progress/classes").get_data(as_text=True)
 
@@ -359,7 +329,7 @@ def test_a_quiz_can_be_assigned_and_a_closed_one_refuses_answers(app, make_user,
     assert f"/{open_id}/students/" in book
 
 
-def test_quiz_item_analysis_shows_the_most_common_wrong_answer(app, make_user, teacher):
+def test_quiz_item_analysis_shows_the_most_common_wrong_answer(app, teacher, login_as):
     from app.extensions import db
     from app.models import Assignment, Quiz, QuizVersion
     from app.models.users import utcnow
@@ -379,7 +349,7 @@ def test_quiz_item_analysis_shows_the_most_common_wrong_answer(app, make_user, t
     with app.app_context():
         aid = db.session.scalar(sa.select(sa.func.max(Assignment.id)))
     for i in range(4):
-        s = login(app, make_user, f"qa{i}@example.test")
+        s = login_as("student", f"qa{i}@example.test")
         s.post("/progress/classes", {"code": code})
         page = s.get(f"/quizzes/{quiz_id}?assignment={aid}").get_data(as_text=True)
         token = re.search(r'name="token" type="hidden" value="([^"]+)"', page).group(1)
@@ -392,7 +362,7 @@ def test_quiz_item_analysis_shows_the_most_common_wrong_answer(app, make_user, t
     assert f"“{first['choices'][wrong_index]['text']}” ×3" in page.replace("&#34;", '"')
 
 
-def test_instructor_drills_into_scenario_and_quiz_attempts_of_their_class_only(app, make_user, teacher):
+def test_instructor_drills_into_scenario_and_quiz_attempts_of_their_class_only(app, teacher, login_as):
     from app.extensions import db
     from app.models import Assignment, QuizAttempt, ScenarioAttempt
     from app.models.users import utcnow
@@ -408,7 +378,7 @@ def test_instructor_drills_into_scenario_and_quiz_attempts_of_their_class_only(a
     teacher.post(f"/instructor/classes/{class_id}", {"kind": "quiz", "ref": quiz_id, "opens_at": opens, "due_at": ""})
     with app.app_context():
         scenario_aid, quiz_aid = db.session.scalars(sa.select(Assignment.id).order_by(Assignment.id)).all()
-    student = login(app, make_user, "drill@example.test", name="Drill Student")
+    student = login_as("student", "drill@example.test", "Drill Student")
     student.post("/progress/classes", {"code": code})
     data = answer_for(app, slug)
     data["assignment"] = str(scenario_aid)
@@ -421,7 +391,7 @@ def test_instructor_drills_into_scenario_and_quiz_attempts_of_their_class_only(a
     with app.app_context():
         scenario_attempt = db.session.scalar(sa.select(ScenarioAttempt.id))
         quiz_attempt = db.session.scalar(sa.select(QuizAttempt.id))
-    other = login(app, make_user, "teach3@example.test", "instructor")
+    other = login_as("instructor", "teach3@example.test")
     for kind, attempt_id in (("scenario", scenario_attempt), ("quiz", quiz_attempt)):
         page = teacher.get(f"/instructor/attempts/{kind}/{attempt_id}")
         assert page.status_code == 200 and "Drill Student" in page.get_data(as_text=True)
@@ -431,9 +401,9 @@ def test_instructor_drills_into_scenario_and_quiz_attempts_of_their_class_only(a
     assert teacher.get(f"/instructor/attempts/nonsense/{quiz_attempt}").status_code == 404
 
 
-def test_dashboard_shows_mastery_by_denial_category(app, make_user):
+def test_dashboard_shows_mastery_by_denial_category(app, login_as):
     from tests.integration.test_scenarios import all_slugs, answer_for, submit
-    student = login(app, make_user, "denials@example.test")
+    student = login_as("student", "denials@example.test")
     slug = all_slugs(app)[0]
     assert submit(student, slug, answer_for(app, slug)).status_code == 302
     page = student.get("/progress/").get_data(as_text=True)

@@ -6,14 +6,7 @@ from datetime import datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-PASSWORD = "correct horse battery"
-
-
-@pytest.fixture
-def student(csrf_client, make_user):
-    make_user("examinee@example.test")
-    csrf_client.login("examinee@example.test", PASSWORD)
-    return csrf_client
+from tests import factories
 
 
 @pytest.fixture
@@ -110,13 +103,11 @@ def test_cpc_form_is_a_full_100_items_without_repeats(app, student):
 
 
 def test_double_start_opens_one_attempt_and_a_retake_gets_a_different_form(app, student):
-    from app.extensions import db
     from app.models import ExamAttempt
     first, (csrf, token) = start(student, "cpc-sprint")
     again = student.client.post("/exams/cpc-sprint/start", data={"csrf_token": csrf, "token": token})
     assert again.headers["Location"].endswith(f"/exams/attempts/{first}")
-    with app.app_context():
-        assert db.session.scalar(sa.select(sa.func.count()).select_from(ExamAttempt)) == 1
+    assert factories.count(app, ExamAttempt) == 1
     tok = page_token(student, first)
     assert student.client.post(f"/exams/attempts/{first}/submit", data={"csrf_token": tok}).status_code == 302
     second, _ = start(student, "cpc-sprint")
@@ -321,12 +312,9 @@ def test_no_answer_or_rationale_reaches_the_browser_before_submission(app, stude
     assert not any(w in submit_page for w in whys)
 
 
-def test_another_student_gets_404_everywhere(app, student, make_user, csrf_client):
+def test_another_student_gets_404_everywhere(app, student, login_as):
     attempt_id, _ = start(student)
-    from tests.conftest import CsrfClient
-    make_user("other@example.test")
-    other = CsrfClient(app)
-    other.login("other@example.test", PASSWORD)
+    other = login_as("student", "other@example.test")
     tok = other.token("/exams/")
     for path in (f"/exams/attempts/{attempt_id}", f"/exams/attempts/{attempt_id}/results",
                  f"/exams/attempts/{attempt_id}/submit"):
@@ -344,7 +332,6 @@ def test_exams_need_login(client):
 
 
 def test_double_submit_grades_once(app, student):
-    from app.extensions import db
     from app.models import ReviewCard
     attempt_id, _ = start(student)
     token = page_token(student, attempt_id)
@@ -353,8 +340,7 @@ def test_double_submit_grades_once(app, student):
     second = student.client.post(f"/exams/attempts/{attempt_id}/submit", data={"csrf_token": token})
     assert first.status_code == second.status_code == 302
     assert attempt_row(app, attempt_id).submitted_at == stamp
-    with app.app_context():
-        assert db.session.scalar(sa.select(sa.func.count()).select_from(ReviewCard)) == 20
+    assert factories.count(app, ReviewCard) == 20
     # answers after submission are refused
     assert autosave(student, attempt_id, {"position": 0, "choice": 1}, token).status_code == 409
 
@@ -392,8 +378,7 @@ def test_missed_items_and_missed_case_codes_feed_the_review_queue(app, student):
     assert "5 due today" not in page and f"{len(cards)} due today" in page
     # reading the case attempts again adds nothing new
     student.get("/exams/review")
-    with app.app_context():
-        assert db.session.scalar(sa.select(sa.func.count()).select_from(ReviewCard)) == len(cards)
+    assert factories.count(app, ReviewCard) == len(cards)
     dash = student.get("/progress/").get_data(as_text=True)
     assert f"Reviews due: <a href=\"/exams/review\">{len(cards)}</a>" in dash
 
@@ -444,7 +429,7 @@ def test_self_grading_schedules_by_sm2_and_an_exam_date_caps_intervals(app, stud
     assert student.client.post(f"/exams/review/{card_id}", data={"csrf_token": tok, "quality": "9"}).status_code == 400
 
 
-def test_review_cards_are_private(app, student, make_user):
+def test_review_cards_are_private(app, student, login_as):
     from app.extensions import db
     from app.models import ReviewCard
     attempt_id, _ = start(student)
@@ -452,10 +437,7 @@ def test_review_cards_are_private(app, student, make_user):
     student.client.post(f"/exams/attempts/{attempt_id}/submit", data={"csrf_token": token})
     with app.app_context():
         card_id = db.session.scalars(sa.select(ReviewCard.id)).first()
-    from tests.conftest import CsrfClient
-    make_user("other2@example.test")
-    other = CsrfClient(app)
-    other.login("other2@example.test", PASSWORD)
+    other = login_as("student", "other2@example.test")
     tok = other.token("/exams/review")
     assert other.client.post(f"/exams/review/{card_id}", data={"csrf_token": tok, "quality": "5"}).status_code == 404
     assert "0 due today" in other.get("/exams/review").get_data(as_text=True)

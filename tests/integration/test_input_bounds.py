@@ -3,12 +3,7 @@ wrong, never a 500 (issue 12 §2, §4, §6)."""
 import pytest
 import sqlalchemy as sa
 
-from tests.integration.test_quizzes import add_question, create_quiz, login
-
-
-@pytest.fixture
-def teacher(app, make_user):
-    return login(app, make_user, "numbers@example.test", "instructor", "Nora Numbers")
+from tests.integration.test_quizzes import add_question, create_quiz
 
 
 def stored_points(app, quiz_id):

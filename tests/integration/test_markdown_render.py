@@ -6,20 +6,11 @@ import time
 import pytest
 import sqlalchemy as sa
 
-from tests.integration.test_quizzes import action, add_question, create_quiz, login, revision_of
+from tests import factories
+from tests.integration.test_quizzes import action, add_question, create_quiz, revision_of
 
 NESTED_LIST = "".join("    " * i + "- x\n" for i in range(300))  # the probe's prompt: imported, then 500 on view
 BRACKETS = "[" * 10_000                                           # the probe's 6.7 s preview
-
-
-@pytest.fixture
-def teacher(app, make_user):
-    return login(app, make_user, "markdown@example.test", "instructor", "Mara Down")
-
-
-@pytest.fixture
-def student(app, make_user):
-    return login(app, make_user, "reader@example.test")
 
 
 def yaml_quiz(prompt: str) -> str:
@@ -34,10 +25,8 @@ def upload(teacher, text):
 
 
 def quiz_count(app):
-    from app.extensions import db
     from app.models import Quiz
-    with app.app_context():
-        return db.session.scalar(sa.select(sa.func.count()).select_from(Quiz))
+    return factories.count(app, Quiz)
 
 
 @pytest.mark.parametrize("prompt, says", [(NESTED_LIST[:9000], "levels deep; at most 6 are allowed"),  # within the length limit

@@ -4,76 +4,43 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import CsrfClient
-
-PASSWORD = "correct horse battery"
+from tests import factories
 
 
 @pytest.fixture
-def people(app, make_user):
+def people(app, login_as):
     """Instructors A and B; student Sam enrolled in A's class, student Kit in no class; an admin."""
-    from app.services import classes as class_service
-    ids = {who: make_user(f"{who}@example.test", role=role, name=who.title()) for who, role in (
+    clients = {who: login_as(role, f"{who}@example.test", who.title()) for who, role in (
         ("ana", "instructor"), ("ben", "instructor"), ("sam", "student"), ("kit", "student"), ("root", "admin"))}
-    with app.app_context():
-        classroom = class_service.create_class(ids["ana"], "Coding I")
-        class_service.join_class(ids["sam"], classroom.join_code)
-        ids.update(class_id=classroom.id, join_code=classroom.join_code)
-    clients = {}
-    for who in ("ana", "ben", "sam", "kit", "root"):
-        clients[who] = CsrfClient(app)
-        assert clients[who].login(f"{who}@example.test", PASSWORD).status_code == 302
+    ids = {who: client.user_id for who, client in clients.items()}
+    ids["class_id"], ids["join_code"] = factories.classroom(app, ids["ana"], students=[ids["sam"]])
     return ids, clients
-
-
-def _published_quiz(app, owner_id: int, title: str = "Modifier drill", practice: bool = False) -> int:
-    from app.extensions import db
-    from app.services import quizzes as quiz_service
-    with app.app_context():
-        quiz = quiz_service.create_quiz(owner_id, title, questions=[
-            {"type": "truefalse", "prompt": "Is 25 a modifier?", "points": 1, "answer": True, "feedback": "Yes."}])
-        quiz.published_number, quiz.practice = 1, practice
-        quiz_service.latest_version(quiz).published_at = quiz.saved_at
-        db.session.commit()
-        return quiz.id
-
-
-def _assign(app, class_id: int, quiz_id: int) -> None:
-    from app.extensions import db
-    from app.models import Classroom
-    from app.models.users import utcnow
-    from app.services import classes as class_service
-    with app.app_context():
-        class_service.create_assignment(db.session.get(Classroom, class_id), "quiz", str(quiz_id),
-                                        utcnow() - timedelta(minutes=1), None)
 
 
 def test_a_class_only_quiz_is_no_page_to_a_student_outside_the_class(app, people):
     """A published quiz used to be open to any student who guessed its id."""
     ids, c = people
-    quiz_id = _published_quiz(app, ids["ana"])
-    _assign(app, ids["class_id"], quiz_id)
+    quiz_id = factories.published_quiz(app, ids["ana"])
+    factories.assignment(app, ids["class_id"], "quiz", str(quiz_id), opens=timedelta(minutes=-1), due=None)
     for who, status in (("sam", 200), ("ana", 200), ("root", 200), ("kit", 404), ("ben", 404)):
         assert c[who].get(f"/quizzes/{quiz_id}").status_code == status, who
         assert ("Modifier drill" in c[who].get("/quizzes/").get_data(as_text=True)) == (status == 200), who
     resp = c["kit"].post(f"/quizzes/{quiz_id}", {"token": "guess-1", "q0": "true"}, token_from="/quizzes/")
     assert resp.status_code == 404
-    from app.extensions import db
     from app.models import QuizAttempt
-    with app.app_context():
-        assert db.session.scalar(sa.select(sa.func.count()).select_from(QuizAttempt)) == 0
+    assert factories.count(app, QuizAttempt) == 0
 
 
 def test_an_unassigned_class_only_quiz_is_seen_by_its_owner_only(app, people):
     ids, c = people
-    quiz_id = _published_quiz(app, ids["ana"])
+    quiz_id = factories.published_quiz(app, ids["ana"])
     assert c["ana"].get(f"/quizzes/{quiz_id}").status_code == 200
     assert c["sam"].get(f"/quizzes/{quiz_id}").status_code == 404  # in Ana's class, but not assigned it
 
 
 def test_site_wide_practice_is_open_to_every_student_and_the_instructor_chooses_it(app, people):
     ids, c = people
-    quiz_id = _published_quiz(app, ids["ana"])
+    quiz_id = factories.published_quiz(app, ids["ana"])
     page = c["ana"].get(f"/quizzes/manage/{quiz_id}").get_data(as_text=True)
     assert "class-only" in page and "Site-wide practice: every signed-in student may take it" in page
     assert c["kit"].get(f"/quizzes/{quiz_id}").status_code == 404
@@ -106,15 +73,14 @@ def test_an_instructor_cannot_assign_another_instructors_class_only_quiz(app, pe
     from app.models import Classroom
     from app.services import classes as class_service
     ids, c = people
-    private = _published_quiz(app, ids["ana"], "Ana's own drill")
-    shared = _published_quiz(app, ids["ana"], "Ana's shared drill", practice=True)
+    private = factories.published_quiz(app, ids["ana"], "Ana's own drill")
+    shared = factories.published_quiz(app, ids["ana"], "Ana's shared drill", practice=True)
+    ben_class_id, _ = factories.classroom(app, ids["ben"], "Billing I")
     with app.app_context():
-        ben_class = class_service.create_class(ids["ben"], "Billing I")
         offered = dict(class_service.assignable_items("quiz", ids["ben"]))
-        assert str(shared) in offered and str(private) not in offered
-        with pytest.raises(class_service.ClassError):
-            _assign(app, ben_class.id, private)
-        ben_class_id = ben_class.id
+    assert str(shared) in offered and str(private) not in offered
+    with pytest.raises(class_service.ClassError):
+        factories.assignment(app, ben_class_id, "quiz", str(private), opens=timedelta(minutes=-1), due=None)
     page = c["ben"].get(f"/instructor/classes/{ben_class_id}?kind=quiz").get_data(as_text=True)
     assert "Ana&#39;s shared drill" in page and "Ana&#39;s own drill" not in page
     with app.app_context():
@@ -139,21 +105,16 @@ def test_wrong_join_codes_are_limited_per_student_with_a_friendly_429(app, peopl
     assert f'value="{ids["join_code"]}"' in page  # the input is kept
     assert int(resp.headers["Retry-After"]) > 3500
     # another student at another address is not held back
-    from app.services import classes as class_service
-    with app.app_context():
-        classroom = class_service.create_class(ids["ana"], "Coding II")
-        code = classroom.join_code
+    _, code = factories.classroom(app, ids["ana"], "Coding II")
     assert _join(c["sam"], code, "203.0.113.50").status_code == 302
 
 
-def test_wrong_join_codes_are_limited_per_address_across_students(app, people, make_user, monkeypatch):
+def test_wrong_join_codes_are_limited_per_address_across_students(app, people, login_as, monkeypatch):
     ids, c = people
     monkeypatch.setitem(app.config, "JOIN_FAILURES_PER_IP", 4)
     for n in range(4):
         assert _join(c["kit" if n % 2 else "sam"], f"WRONG{n:03d}", "192.0.2.99").status_code == 422
-    make_user("lee@example.test")
-    lee = CsrfClient(app)
-    lee.login("lee@example.test", PASSWORD)
+    lee = login_as("student", "lee@example.test")
     assert _join(lee, ids["join_code"], "192.0.2.99").status_code == 429
     assert _join(lee, ids["join_code"], "192.0.2.100").status_code == 302
 

@@ -16,16 +16,12 @@ from hypothesis import strategies as st
 from hypothesis.configuration import set_hypothesis_home_dir
 
 from app.content.limits import FIELD_LIMITS, MAX_IMPORT_BYTES, MAX_QUESTIONS
-from tests.integration.test_quizzes import count, create_quiz, login, question_data, revision_of
+from tests.factories import count
+from tests.integration.test_quizzes import create_quiz, question_data, revision_of
 
 set_hypothesis_home_dir(Path(tempfile.gettempdir()) / "chart-to-claim-hypothesis")
 
 IMPORT = "/quizzes/manage/import"
-
-
-@pytest.fixture
-def teacher(app, make_user):
-    return login(app, make_user, "uploader@example.test", "instructor", "Una Uploader")
 
 
 def upload(teacher, name, content: bytes, **fields):

@@ -4,26 +4,7 @@ import re
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import CsrfClient
-
-PASSWORD = "correct horse battery"
-
-
-def login(app, make_user, email, role="student", name=None):
-    make_user(email, role=role, name=name or email.split("@")[0].capitalize())
-    client = CsrfClient(app)
-    client.login(email, PASSWORD)
-    return client
-
-
-@pytest.fixture
-def teacher(app, make_user):
-    return login(app, make_user, "teacher@example.test", "instructor", "Ada Teacher")
-
-
-@pytest.fixture
-def student(app, make_user):
-    return login(app, make_user, "coder@example.test")
+from tests.factories import count
 
 
 def revision_of(html):
@@ -87,13 +68,8 @@ def take(student, quiz_id, answers):
 RIGHT = {"q0": "0", "q1": ["0", "1"], "q2": "true", "q3": "  pr ", "q4_dx": "E11.22, N18.31"}
 
 
-def count(app, model):
-    from app.extensions import db
-    with app.app_context():
-        return db.session.scalar(sa.select(sa.func.count()).select_from(model))
-
-
 # --- access -------------------------------------------------------------------------------------
+
 
 def test_students_get_403_on_authoring_routes(app, teacher, student):
     quiz_id = create_quiz(teacher)
@@ -112,9 +88,9 @@ def test_anonymous_visitors_are_sent_to_log_in(client):
         assert resp.status_code == 302 and "/auth/login" in resp.headers["Location"]
 
 
-def test_another_instructors_quiz_is_not_found(app, teacher, make_user):
+def test_another_instructors_quiz_is_not_found(app, teacher, login_as):
     quiz_id = create_quiz(teacher)
-    other = login(app, make_user, "other-teacher@example.test", "instructor")
+    other = login_as("instructor", "other-teacher@example.test")
     assert other.get(f"/quizzes/manage/{quiz_id}").status_code == 404
     assert "Diabetes drill" not in other.get("/quizzes/manage").get_data(as_text=True)
     assert "Diabetes drill" in teacher.get("/quizzes/manage").get_data(as_text=True)
@@ -128,6 +104,7 @@ def test_form_without_csrf_token_is_refused_with_400(app, teacher):
 
 
 # --- authoring ----------------------------------------------------------------------------------
+
 
 def test_code_key_errors_name_what_is_missing_and_keep_the_input(app, teacher):
     from app.models import QuizVersion
@@ -198,6 +175,7 @@ def test_preview_shows_the_student_page_without_keys(app, teacher, student):
 
 # --- publishing, taking, grading ----------------------------------------------------------------
 
+
 def test_student_takes_a_quiz_and_sees_feedback_only_after_submitting(app, teacher, student):
     quiz_id = published_quiz(teacher)
     assert "Diabetes drill" in student.get("/quizzes/").get_data(as_text=True)
@@ -226,10 +204,10 @@ def test_double_submit_stores_one_attempt(app, teacher, student):
     assert count(app, QuizAttempt) == 1
 
 
-def test_another_student_cannot_read_my_attempt(app, teacher, student, make_user):
+def test_another_student_cannot_read_my_attempt(app, teacher, student, login_as):
     quiz_id = published_quiz(teacher, kinds=("truefalse",))
     resp, _ = take(student, quiz_id, {"q0": "false"})
-    other = login(app, make_user, "other@example.test")
+    other = login_as("student", "other@example.test")
     assert other.get(resp.headers["Location"]).status_code == 404
     assert student.get(resp.headers["Location"]).status_code == 200
 
@@ -289,11 +267,11 @@ def test_a_student_who_opened_the_old_version_is_graded_by_it(app, teacher, stud
     assert "<strong>100%</strong>" in student.get(resp.headers["Location"]).get_data(as_text=True)
 
 
-def test_second_of_two_concurrent_saves_gets_a_conflict_and_keeps_its_input(app, teacher, make_user):
+def test_second_of_two_concurrent_saves_gets_a_conflict_and_keeps_its_input(app, teacher, login_as):
     from app.extensions import db
     from app.models import QuizVersion
     quiz_id = create_quiz(teacher)
-    admin = login(app, make_user, "grace@example.test", "admin", "Grace Admin")
+    admin = login_as("admin", "grace@example.test", "Grace Admin")
     page_a = teacher.get(f"/quizzes/manage/{quiz_id}").get_data(as_text=True)
     page_b = admin.get(f"/quizzes/manage/{quiz_id}").get_data(as_text=True)
     first = admin.post(f"/quizzes/manage/{quiz_id}", {"title": "Grace's title", "instructions": "",
@@ -442,12 +420,12 @@ def test_a_page_from_a_long_superseded_version_is_not_graded(app, teacher, stude
     assert count(app, QuizAttempt) == 0
 
 
-def test_site_quizzes_are_edited_in_their_files_not_the_web(app, make_user, runner):
+def test_site_quizzes_are_edited_in_their_files_not_the_web(app, runner, login_as):
     from app.extensions import db
     from app.models import Quiz
     with app.app_context():
         quiz_id = db.session.scalar(sa.select(Quiz.id).where(Quiz.slug == "claim-basics"))
-    admin = login(app, make_user, "root@example.test", "admin")
+    admin = login_as("admin", "root@example.test")
     page = admin.get(f"/quizzes/manage/{quiz_id}").get_data(as_text=True)
     assert "quizzes/claim-basics.yml" in page and "Add a question" not in page
     resp = admin.post(f"/quizzes/manage/{quiz_id}", {"title": "Renamed", "revision": "1"},

@@ -5,15 +5,9 @@ import re
 import pytest
 import sqlalchemy as sa
 
-PASSWORD = "correct horse battery"
+from tests import factories
+
 KNEE = "knee-injection-missing-side"
-
-
-@pytest.fixture
-def student(csrf_client, make_user):
-    make_user("biller@example.test")
-    csrf_client.login("biller@example.test", PASSWORD)
-    return csrf_client
 
 
 def scenario_row(app, slug):
@@ -91,10 +85,8 @@ def submit(student, slug, data):
 
 
 def attempts_count(app):
-    from app.extensions import db
     from app.models import ScenarioAttempt
-    with app.app_context():
-        return db.session.scalar(sa.select(sa.func.count()).select_from(ScenarioAttempt))
+    return factories.count(app, ScenarioAttempt)
 
 
 # ----------------------------------------------------------------------------- pages
@@ -361,12 +353,9 @@ def test_double_submit_stores_one_attempt(app, student):
     assert attempts_count(app) == 1
 
 
-def test_another_student_gets_404_for_my_attempt(app, student, make_user):
-    from tests.conftest import CsrfClient
+def test_another_student_gets_404_for_my_attempt(app, student, login_as):
     location = submit(student, KNEE, answer_for(app, KNEE)).headers["Location"]
-    make_user("other@example.test")
-    other = CsrfClient(app)
-    other.login("other@example.test", PASSWORD)
+    other = login_as("student", "other@example.test")
     assert other.get(location).status_code == 404
     assert student.get(location).status_code == 200
     wrong_slug = location.replace(KNEE, "duplicate-claim-resent")
