@@ -19,6 +19,7 @@ from typing import Any, Callable, Mapping
 
 from app.claims.scenarios import ACTIONS, CAUSES
 from app.content.limits import MAX_ANSWERS, MAX_CHOICES, MAX_KEY_CODES, MAX_POINTS, too_long
+from app.content.reader import SLUG_RE
 from app.content.yamlmarks import LineDict
 from app.grading import grade_case
 from app.params import small_digits
@@ -31,7 +32,6 @@ from app.grading.parse import (
     procedure_system,
 )
 
-SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 #: fields every question has, whatever its type
 COMMON_FIELDS = ("type", "prompt", "points", "feedback")
 CHOICE_KEYS = {"text", "correct", "feedback"}

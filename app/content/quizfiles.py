@@ -23,6 +23,7 @@ from pathlib import Path
 import yaml
 
 from app.content.errors import ContentError
+from app.content.reader import SLUG_RE
 from app.content.limits import (
     CONTROL_CHARS,
     MAX_ANSWERS,
@@ -51,7 +52,6 @@ from app.content.question_types import (  # noqa: F401 - key lines and problems 
 )
 from app.content.yamlmarks import LineDict, load_yaml
 
-SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 TOP_KEYS = {"kind", "slug", "title", "instructions", "questions"}
 #: id -> label of every question type (app/content/question_types.py), in the editor's order
 QUESTION_TYPES = type_labels()
