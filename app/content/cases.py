@@ -137,26 +137,30 @@ def _diagnosis(r: Reader, node: Node, n: int) -> KeyLine:
     if not ICD_RE.match(code):
         raise r.err(cnode, f"{what}: '{code}' is not shaped like an ICD-10-CM code")
     code = _norm_icd(code)
+
+    def alternative(anode: Node) -> str:
+        alt = r.string(anode, f"{what}: accept entry").strip().upper()
+        if not ICD_RE.match(alt):
+            raise r.err(anode, f"{what}: accept entry '{alt}' is not shaped like an ICD-10-CM code")
+        return _norm_icd(alt)
+
+    return KeyLine(code=code, line=cnode.line, **_key_tail(r, node, fields, f"{what} ({code})", what, alternative))
+
+
+def _key_tail(r: Reader, node: Node, fields: dict, rwhat: str, what: str, alternative) -> dict[str, Any]:
+    """The fields every key line ends with: its rationale (required), ``optional`` and the ``accept``
+    alternatives (each read by ``alternative``), as KeyLine arguments."""
     if "rationale" not in fields:
-        raise r.err(node, f"{what} ({code}): missing 'rationale'")
-    rationale = r.string(fields["rationale"][1], f"{what} ({code}): rationale").strip()
+        raise r.err(node, f"{rwhat}: missing 'rationale'")
+    rationale = r.string(fields["rationale"][1], f"{rwhat}: rationale").strip()
     optional = r.boolean(fields["optional"][1], f"{what}: optional") if "optional" in fields else False
     accept, accept_lines = [], []
     if "accept" in fields:
         for anode in r.sequence(fields["accept"][1], f"{what}: accept"):
-            alt = r.string(anode, f"{what}: accept entry").strip().upper()
-            if not ICD_RE.match(alt):
-                raise r.err(anode, f"{what}: accept entry '{alt}' is not shaped like an ICD-10-CM code")
-            accept.append(_norm_icd(alt))
+            accept.append(alternative(anode))
             accept_lines.append(anode.line)
-    return KeyLine(
-        code=code,
-        rationale=rationale,
-        line=cnode.line,
-        optional=optional,
-        accept=tuple(accept),
-        accept_lines=tuple(accept_lines),
-    )
+    return {"rationale": rationale, "optional": optional, "accept": tuple(accept),
+            "accept_lines": tuple(accept_lines)}
 
 
 def _procedure_code(r: Reader, node: Node, what: str) -> str:
@@ -202,27 +206,9 @@ def _procedure(r: Reader, node: Node, n: int) -> KeyLine:
         units = r.integer(unode, f"{what}: units")
         if units < 1:
             raise r.err(unode, f"{what}: units must be a positive integer")
-    if "rationale" not in fields:
-        raise r.err(node, f"{what}: missing 'rationale'")
-    rationale = r.string(fields["rationale"][1], f"{what}: rationale").strip()
-    optional = r.boolean(fields["optional"][1], f"{what}: optional") if "optional" in fields else False
-    accept, accept_lines = [], []
-    if "accept" in fields:
-        for anode in r.sequence(fields["accept"][1], f"{what}: accept"):
-            accept.append(_procedure_code(r, anode, f"{what}: accept entry"))
-            accept_lines.append(anode.line)
-    return KeyLine(
-        code=code,
-        rationale=rationale,
-        line=cnode.line,
-        optional=optional,
-        accept=tuple(accept),
-        accept_lines=tuple(accept_lines),
-        label=label,
-        modifiers=tuple(modifiers),
-        modifier_lines=tuple(modifier_lines),
-        units=units,
-    )
+    tail = _key_tail(r, node, fields, what, what, lambda anode: _procedure_code(r, anode, f"{what}: accept entry"))
+    return KeyLine(code=code, line=cnode.line, label=label, modifiers=tuple(modifiers),
+                   modifier_lines=tuple(modifier_lines), units=units, **tail)
 
 
 def load_case(path: str | Path) -> Case:

@@ -428,8 +428,15 @@ def load_gift(text: str, path: str = "<gift>", title: str = "", slug: str = "") 
             lines.append(start)
     except ContentError as exc:  # an answer block opened inside another
         errors.append(exc)
+    return _plain_quiz(path, title, slug, questions, lines, errors,
+                       "no questions found (GIFT questions end with an {answer} block)")
+
+
+def _plain_quiz(path: str, title: str, slug: str, questions: list, lines: list, errors: list,
+                none_found: str) -> QuizData:
+    """A GIFT or Aiken file's quiz (titled after the file unless given), or every problem found."""
     if not questions and not errors:
-        errors.append(ContentError(path, None, "no questions found (GIFT questions end with an {answer} block)"))
+        errors.append(ContentError(path, None, none_found))
     title = title or title_from_path(path)
     errors.extend(ContentError(path, None, m) for m in quiz_problems(title, "").values())
     if errors:
@@ -630,13 +637,7 @@ def load_aiken(text: str, path: str = "<aiken>", title: str = "", slug: str = ""
             stem_line = stem_line or n
     if stem:
         errors.append(ContentError(path, stem_line, "question without an ANSWER: line"))
-    if not questions and not errors:
-        errors.append(ContentError(path, None, "no questions found"))
-    title = title or title_from_path(path)
-    errors.extend(ContentError(path, None, m) for m in quiz_problems(title, "").values())
-    if errors:
-        raise QuizFileErrors(errors)
-    return QuizData(title=title, questions=tuple(questions), slug=slug or slugify(title), question_lines=tuple(lines))
+    return _plain_quiz(path, title, slug, questions, lines, errors, "no questions found")
 
 
 def load_quiz_file(text: str, path: str, title: str = "", fmt: str | None = None) -> QuizData:
