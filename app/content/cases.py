@@ -9,14 +9,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
-
-import yaml
-from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from typing import Any
 
 from app.codes.cpt_wording import label_problems
 from app.content.errors import ContentError
-from app.content.yamlmarks import check_shape
+from app.content.reader import Node, Reader, check_slug, load_dir
 from app.content.markdown import markdown_problem
 
 SETTINGS = ("outpatient", "inpatient", "ed")
@@ -35,7 +32,6 @@ DOMAIN_TAGS = frozenset(
         "modifiers",
     ]
 )
-SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 #: shape of an ICD-10-CM code (with or without the dot); existence is checked by check_case_codes
 ICD_RE = re.compile(r"^[A-Z][0-9][0-9A-Z](?:\.?[0-9A-Z]{1,4})?$")
 #: CPT numbers: five digits (incl. anesthesia 00100-01999), or four digits and a letter (F, T, U, M)
@@ -121,100 +117,6 @@ class Case:
         }
 
 
-# --------------------------------------------------------------------------- YAML helpers
-
-
-def _line(node: Node) -> int:
-    return node.start_mark.line + 1
-
-
-class _Reader:
-    """Builds Python values from YAML nodes while keeping their lines."""
-
-    def __init__(self, path: str, text: str) -> None:
-        self.path = path
-        try:  # anchors, aliases, nesting and size, refused before any node is built (see yamlmarks)
-            check_shape(text, path)
-        except yaml.YAMLError:
-            pass  # a syntax error: root() reports it with its line
-        self.loader = yaml.SafeLoader(text)
-
-    def close(self) -> None:
-        self.loader.dispose()
-
-    def err(self, node: Node | int, message: str) -> ContentError:
-        line = node if isinstance(node, int) else _line(node)
-        return ContentError(self.path, line, message)
-
-    def root(self) -> MappingNode:
-        try:
-            node = self.loader.get_single_node()
-        except yaml.MarkedYAMLError as exc:
-            mark = exc.problem_mark or exc.context_mark
-            line = mark.line + 1 if mark else None
-            raise ContentError(self.path, line, f"YAML syntax error: {exc.problem or exc}") from exc
-        except yaml.YAMLError as exc:
-            raise ContentError(self.path, None, f"YAML error: {exc}") from exc
-        if node is None:
-            raise ContentError(self.path, 1, "the file is empty")
-        if not isinstance(node, MappingNode):
-            raise self.err(node, "a case file must be a mapping of fields")
-        return node
-
-    def value(self, node: Node) -> Any:
-        try:
-            return self.loader.construct_object(node, deep=True)
-        except yaml.YAMLError as exc:
-            raise self.err(node, f"cannot read value: {exc}") from exc
-
-    def mapping(self, node: Node, what: str) -> dict[str, tuple[Node, Node]]:
-        """Keys of a mapping node -> (key node, value node); rejects non-mappings and duplicates."""
-        if not isinstance(node, MappingNode):
-            raise self.err(node, f"{what} must be a mapping")
-        out: dict[str, tuple[Node, Node]] = {}
-        for knode, vnode in node.value:
-            if not isinstance(knode, ScalarNode):
-                raise self.err(knode, f"{what}: keys must be plain names")
-            key = str(knode.value)
-            if key in out:
-                raise self.err(knode, f"{what}: duplicate key '{key}'")
-            out[key] = (knode, vnode)
-        return out
-
-    def check_keys(self, fields: dict[str, tuple[Node, Node]], allowed: Iterable[str], what: str) -> None:
-        allowed = set(allowed)
-        for key, (knode, _v) in fields.items():
-            if key not in allowed:
-                raise self.err(knode, f"{what}: unknown key '{key}' (allowed: {', '.join(sorted(allowed))})")
-
-    def string(self, node: Node, what: str, *, nonempty: bool = True) -> str:
-        if not (isinstance(node, ScalarNode) and node.tag == "tag:yaml.org,2002:str"):
-            value = self.value(node) if isinstance(node, ScalarNode) else None
-            hint = " (quote it)" if isinstance(value, (int, float)) else ""
-            raise self.err(node, f"{what} must be a string{hint}")
-        text = str(node.value)
-        if nonempty and not text.strip():
-            raise self.err(node, f"{what} must not be empty")
-        return text
-
-    def integer(self, node: Node, what: str) -> int:
-        value = self.value(node) if isinstance(node, ScalarNode) else None
-        if not isinstance(value, int) or isinstance(value, bool):
-            raise self.err(node, f"{what} must be an integer")
-        return value
-
-    def boolean(self, node: Node, what: str) -> bool:
-        value = self.value(node) if isinstance(node, ScalarNode) else None
-        if not isinstance(value, bool):
-            raise self.err(node, f"{what} must be true or false")
-        return value
-
-    def sequence(self, node: Node, what: str) -> list[Node]:
-        if not isinstance(node, SequenceNode):
-            raise self.err(node, f"{what} must be a list")
-        return list(node.value)
-
-
 # --------------------------------------------------------------------------- loading
 
 
@@ -224,7 +126,7 @@ def _norm_icd(code: str) -> str:
     return code if len(code) <= 3 else f"{code[:3]}.{code[3:]}"
 
 
-def _diagnosis(r: _Reader, node: Node, n: int) -> KeyLine:
+def _diagnosis(r: Reader, node: Node, n: int) -> KeyLine:
     what = f"diagnosis {n}"
     fields = r.mapping(node, what)
     r.check_keys(fields, DX_KEYS, what)
@@ -235,29 +137,33 @@ def _diagnosis(r: _Reader, node: Node, n: int) -> KeyLine:
     if not ICD_RE.match(code):
         raise r.err(cnode, f"{what}: '{code}' is not shaped like an ICD-10-CM code")
     code = _norm_icd(code)
+
+    def alternative(anode: Node) -> str:
+        alt = r.string(anode, f"{what}: accept entry").strip().upper()
+        if not ICD_RE.match(alt):
+            raise r.err(anode, f"{what}: accept entry '{alt}' is not shaped like an ICD-10-CM code")
+        return _norm_icd(alt)
+
+    return KeyLine(code=code, line=cnode.line, **_key_tail(r, node, fields, f"{what} ({code})", what, alternative))
+
+
+def _key_tail(r: Reader, node: Node, fields: dict, rwhat: str, what: str, alternative) -> dict[str, Any]:
+    """The fields every key line ends with: its rationale (required), ``optional`` and the ``accept``
+    alternatives (each read by ``alternative``), as KeyLine arguments."""
     if "rationale" not in fields:
-        raise r.err(node, f"{what} ({code}): missing 'rationale'")
-    rationale = r.string(fields["rationale"][1], f"{what} ({code}): rationale").strip()
+        raise r.err(node, f"{rwhat}: missing 'rationale'")
+    rationale = r.string(fields["rationale"][1], f"{rwhat}: rationale").strip()
     optional = r.boolean(fields["optional"][1], f"{what}: optional") if "optional" in fields else False
     accept, accept_lines = [], []
     if "accept" in fields:
         for anode in r.sequence(fields["accept"][1], f"{what}: accept"):
-            alt = r.string(anode, f"{what}: accept entry").strip().upper()
-            if not ICD_RE.match(alt):
-                raise r.err(anode, f"{what}: accept entry '{alt}' is not shaped like an ICD-10-CM code")
-            accept.append(_norm_icd(alt))
-            accept_lines.append(_line(anode))
-    return KeyLine(
-        code=code,
-        rationale=rationale,
-        line=_line(cnode),
-        optional=optional,
-        accept=tuple(accept),
-        accept_lines=tuple(accept_lines),
-    )
+            accept.append(alternative(anode))
+            accept_lines.append(anode.line)
+    return {"rationale": rationale, "optional": optional, "accept": tuple(accept),
+            "accept_lines": tuple(accept_lines)}
 
 
-def _procedure_code(r: _Reader, node: Node, what: str) -> str:
+def _procedure_code(r: Reader, node: Node, what: str) -> str:
     code = r.string(node, what).strip().upper()
     if not (CPT_RE.match(code) or HCPCS_RE.match(code)):
         raise r.err(node, f"{what}: '{code}' is not a CPT number (5 digits, or 4 digits and a letter) "
@@ -265,7 +171,7 @@ def _procedure_code(r: _Reader, node: Node, what: str) -> str:
     return code
 
 
-def _procedure(r: _Reader, node: Node, n: int) -> KeyLine:
+def _procedure(r: Reader, node: Node, n: int) -> KeyLine:
     what = f"procedure {n}"
     fields = r.mapping(node, what)
     r.check_keys(fields, PX_KEYS, what)
@@ -293,59 +199,32 @@ def _procedure(r: _Reader, node: Node, n: int) -> KeyLine:
             if not MODIFIER_RE.match(mod):
                 raise r.err(mnode, f"{what}: modifier '{mod}' must be 2 letters or digits")
             modifiers.append(mod)
-            modifier_lines.append(_line(mnode))
+            modifier_lines.append(mnode.line)
     units = 1
     if "units" in fields:
         unode = fields["units"][1]
         units = r.integer(unode, f"{what}: units")
         if units < 1:
             raise r.err(unode, f"{what}: units must be a positive integer")
-    if "rationale" not in fields:
-        raise r.err(node, f"{what}: missing 'rationale'")
-    rationale = r.string(fields["rationale"][1], f"{what}: rationale").strip()
-    optional = r.boolean(fields["optional"][1], f"{what}: optional") if "optional" in fields else False
-    accept, accept_lines = [], []
-    if "accept" in fields:
-        for anode in r.sequence(fields["accept"][1], f"{what}: accept"):
-            accept.append(_procedure_code(r, anode, f"{what}: accept entry"))
-            accept_lines.append(_line(anode))
-    return KeyLine(
-        code=code,
-        rationale=rationale,
-        line=_line(cnode),
-        optional=optional,
-        accept=tuple(accept),
-        accept_lines=tuple(accept_lines),
-        label=label,
-        modifiers=tuple(modifiers),
-        modifier_lines=tuple(modifier_lines),
-        units=units,
-    )
+    tail = _key_tail(r, node, fields, what, what, lambda anode: _procedure_code(r, anode, f"{what}: accept entry"))
+    return KeyLine(code=code, line=cnode.line, label=label, modifiers=tuple(modifiers),
+                   modifier_lines=tuple(modifier_lines), units=units, **tail)
 
 
 def load_case(path: str | Path) -> Case:
     """Load and validate one case file; raise ContentError naming ``file:line`` on any problem."""
     path = Path(path)
-    spath = str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ContentError(spath, None, f"cannot read file: {exc}") from exc
-    r = _Reader(spath, text)
-    try:
-        return _load(r, path)
-    finally:
-        r.close()
+    return _load(Reader(path), path)
 
 
-def _load(r: _Reader, path: Path) -> Case:
-    root = r.root()
+def _load(r: Reader, path: Path) -> Case:
+    root = r.root("a case file")
     fields = r.mapping(root, "case")
     r.check_keys(fields, TOP_KEYS, "case")
     for key, required in TOP_KEYS.items():
         if required and key not in fields:
             raise r.err(root, f"missing required field '{key}'")
-    lines = {key: _line(v) for key, (_k, v) in fields.items()}
+    lines = {key: v.line for key, (_k, v) in fields.items()}
 
     def node(key: str) -> Node:
         return fields[key][1]
@@ -353,11 +232,7 @@ def _load(r: _Reader, path: Path) -> Case:
     kind = r.string(node("kind"), "kind").strip()
     if kind != "case":
         raise r.err(node("kind"), f"kind must be 'case', not '{kind}'")
-    slug = r.string(node("slug"), "slug").strip()
-    if not SLUG_RE.match(slug):
-        raise r.err(node("slug"), f"slug '{slug}' must be lowercase letters, digits and single hyphens")
-    if slug != path.stem:
-        raise r.err(node("slug"), f"slug '{slug}' must equal the file name '{path.stem}'")
+    slug = check_slug(r, r.string(node("slug"), "slug").strip(), node("slug").line, path)
     title = r.string(node("title"), "title").strip()
     setting = r.string(node("setting"), "setting").strip()
     if setting not in SETTINGS:
@@ -395,7 +270,7 @@ def _load(r: _Reader, path: Path) -> Case:
     if "procedures" in key_fields:
         pnode = key_fields["procedures"][1]
         # an empty "procedures:" (null) is allowed and means none
-        if not (isinstance(pnode, ScalarNode) and r.value(pnode) is None):
+        if pnode.value is not None:
             px_nodes = r.sequence(pnode, "answer_key.procedures")
             procedures = tuple(_procedure(r, n, i) for i, n in enumerate(px_nodes, 1))
 
@@ -417,7 +292,7 @@ def _load(r: _Reader, path: Path) -> Case:
     )
 
 
-def _no_duplicates(r: _Reader, lines: tuple[KeyLine, ...], what: str, key=lambda k: k.code) -> None:
+def _no_duplicates(r: Reader, lines: tuple[KeyLine, ...], what: str, key=lambda k: k.code) -> None:
     seen: set = set()
     for k in lines:
         if key(k) in seen:
@@ -430,20 +305,7 @@ def load_cases(directory: str | Path) -> list[Case]:
 
     Raises the first ContentError found; slugs must be unique (they are the file names).
     """
-    directory = Path(directory)
-    if not directory.is_dir():
-        raise ContentError(str(directory), None, "case directory not found")
-    files = sorted(p for p in directory.iterdir() if p.suffix in (".yml", ".yaml") and p.is_file())
-    cases: list[Case] = []
-    seen: dict[str, str] = {}
-    for p in files:
-        case = load_case(p)
-        if case.slug in seen:
-            raise ContentError(str(p), case.lines.get("slug"),
-                               f"slug '{case.slug}' is also used by {seen[case.slug]}")
-        seen[case.slug] = str(p)
-        cases.append(case)
-    return cases
+    return load_dir(directory, load_case, "case", lambda case: (case.slug, case.lines.get("slug")))
 
 
 # --------------------------------------------------------------------------- code checks

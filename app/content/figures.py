@@ -12,9 +12,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
 from app.content.errors import ContentError
+from app.content.reader import Reader
+from app.content.yamlmarks import LineDict
 
 FIELDS = ("id", "label", "value", "unit", "measure", "period", "source", "edition", "table", "url",
           "retrieved", "found_via")
@@ -57,27 +57,16 @@ def load_figures(path: str | Path) -> dict[str, Figure]:
     path = Path(path)
     if not path.exists():
         return {}
-    text = path.read_text(encoding="utf-8")
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise ContentError(path, None, f"not valid YAML: {exc}") from exc
+    data = Reader(path).data()
     if not isinstance(data, dict) or not isinstance(data.get("figures"), list) or not data["figures"]:
         raise ContentError(path, 1, "expected 'figures:' with a list of figures")
-    lines = text.splitlines()
-
-    def line_of(fid: str) -> int | None:
-        for i, line in enumerate(lines, 1):
-            if re.match(rf"\s*-\s*id:\s*['\"]?{re.escape(fid)}['\"]?\s*$", line):
-                return i
-        return None
 
     figures: dict[str, Figure] = {}
     for index, item in enumerate(data["figures"]):
         if not isinstance(item, dict):
-            raise ContentError(path, None, f"figures[{index}]: expected a mapping")
+            raise ContentError(path, data["figures"].line_of(index), f"figures[{index}]: expected a mapping")
         fid = str(item.get("id", "")).strip()
-        line = line_of(fid) if fid else None
+        line = item.line if isinstance(item, LineDict) else None
         if not ID_RE.match(fid):
             raise ContentError(path, line, f"figures[{index}]: id must be lower-case words joined by hyphens")
         if fid in figures:

@@ -9,11 +9,11 @@ from pathlib import Path
 from app.content.errors import ContentError
 from app.content.figures import Figure, copied_figures, expand_figures, load_figures, unknown_figure_refs
 from app.content.markdown import markdown_problem, render_markdown
-from app.content.yamlmarks import LineDict, load_yaml
+from app.content.reader import SLUG_RE, Reader, read_text
+from app.content.yamlmarks import LineDict
 
 LESSON_FIELDS = {"title", "track", "order", "minutes", "objectives", "check"}
 CHECK_FIELDS = {"question", "choices", "answer", "explanation"}
-SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 
 @dataclass(frozen=True)
@@ -74,7 +74,7 @@ def _int(data: LineDict, key: str, path, low: int, high: int) -> int:
 
 def load_tracks(path: Path) -> tuple[TrackData, ...]:
     _require(path.exists(), path, None, "missing tracks file")
-    data = load_yaml(path.read_text(encoding="utf-8"), path)
+    data = Reader(path).data()
     _require(isinstance(data, list) and data, path, 1, "expected a list of tracks")
     tracks, seen = [], set()
     for item in data:
@@ -118,7 +118,7 @@ def load_lesson(path: Path, track_slugs: set[str], figures: dict[str, Figure] | 
                 figures_hash: str = "") -> LessonData:
     """One lesson; ``[[figure:ID]]`` / ``[[figures:ID, ID]]`` tokens are filled from ``figures``
     (content/figures.yml), so pay and outlook figures live in one file (see app/content/figures.py)."""
-    raw = path.read_text(encoding="utf-8")
+    raw = read_text(path)
     figures = figures or {}
     for line, problem in unknown_figure_refs(raw, figures):
         raise ContentError(path, line, problem)
@@ -127,7 +127,7 @@ def load_lesson(path: Path, track_slugs: set[str], figures: dict[str, Figure] | 
     fig = lambda s: expand_figures(s, figures)  # noqa: E731
     front, body, _ = _split_front_matter(raw, path)
     body = fig(body)
-    data = load_yaml(front, path, line_offset=1)
+    data = Reader(path, front, line_offset=1).data()
     _require(isinstance(data, LineDict), path, 2, "front matter must be a mapping of fields")
     unknown = set(data) - LESSON_FIELDS
     _require(not unknown, path, data.line, f"unknown field(s): {', '.join(sorted(unknown))}")

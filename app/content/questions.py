@@ -60,16 +60,13 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-from yaml.nodes import MappingNode, Node, ScalarNode
-
-from app.content.cases import _line, _Reader
 from app.content.errors import ContentError
+from app.content.reader import SLUG_RE, Node, Reader, load_dir
+from app.content.yamlmarks import LineDict
 
 EXAMS = ("cpc", "cca", "cbcs", "cpb")
 N_CHOICES = 4
 DIFFICULTIES = (1, 2, 3)
-SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 SYSTEM_PREFIXES = ("icd10cm", "cpt", "hcpcs", "modifier", "pos")
 
 #: shapes used to infer a code's system when it has no prefix
@@ -230,32 +227,13 @@ def parse_code(raw: str) -> tuple[str, str] | None:
     return system, s
 
 
-class _QReader(_Reader):
-    """The case loader's line-keeping YAML reader, with question-file wording."""
-
-    def root(self) -> MappingNode:
-        try:
-            node = self.loader.get_single_node()
-        except yaml.MarkedYAMLError as exc:
-            mark = exc.problem_mark or exc.context_mark
-            line = mark.line + 1 if mark else None
-            raise ContentError(self.path, line, f"YAML syntax error: {exc.problem or exc}") from exc
-        except yaml.YAMLError as exc:
-            raise ContentError(self.path, None, f"YAML error: {exc}") from exc
-        if node is None:
-            raise ContentError(self.path, 1, "the file is empty")
-        if not isinstance(node, MappingNode):
-            raise self.err(node, "a question file must be a mapping of fields")
-        return node
-
-
-def _required(r: _QReader, fields: dict, keys, node: Node, what: str) -> None:
+def _required(r: Reader, fields: dict, keys, node: Node, what: str) -> None:
     for key in keys:
         if key not in fields:
             raise r.err(node, f"{what}: missing required field '{key}'")
 
 
-def _slug_list(r: _QReader, node: Node, what: str) -> tuple[str, ...]:
+def _slug_list(r: Reader, node: Node, what: str) -> tuple[str, ...]:
     out: list[str] = []
     for n in r.sequence(node, what):
         tag = r.string(n, f"{what} entry").strip()
@@ -267,10 +245,10 @@ def _slug_list(r: _QReader, node: Node, what: str) -> tuple[str, ...]:
     return tuple(out)
 
 
-def _code_ref(r: _QReader, node: Node, what: str) -> CodeRef:
+def _code_ref(r: Reader, node: Node, what: str) -> CodeRef:
     header = invalid = False
     cnode = node
-    if isinstance(node, MappingNode):
+    if isinstance(node.value, LineDict):
         fields = r.mapping(node, what)
         r.check_keys(fields, CODE_KEYS, what)
         if "code" not in fields:
@@ -290,21 +268,21 @@ def _code_ref(r: _QReader, node: Node, what: str) -> CodeRef:
     system, code = parsed
     if header and system != "icd10cm":
         raise r.err(cnode, f"{what}: 'header: true' applies to ICD-10-CM codes only, not {system} {code}")
-    return CodeRef(system=system, code=code, line=_line(cnode), header=header, invalid=invalid)
+    return CodeRef(system=system, code=code, line=cnode.line, header=header, invalid=invalid)
 
 
 def _text_codes(text: str) -> list[str]:
     return TEXT_CODE_RE.findall(text)
 
 
-def _question(r: _QReader, node: Node, n: int, domain: str) -> Question:
+def _question(r: Reader, node: Node, n: int, domain: str) -> Question:
     what = f"question {n}"
     fields = r.mapping(node, what)
-    if "id" in fields and isinstance(fields["id"][1], ScalarNode):
-        what = f"question {fields['id'][1].value}"
+    if "id" in fields and not isinstance(fields["id"][1].value, (dict, list)):
+        what = f"question {_scalar_text(fields['id'][1].value)}"
     r.check_keys(fields, QUESTION_KEYS, what)
     _required(r, fields, REQUIRED_QUESTION_KEYS, node, what)
-    lines = {key: _line(v) for key, (_k, v) in fields.items()}
+    lines = {key: v.line for key, (_k, v) in fields.items()}
 
     def fnode(key: str) -> Node:
         return fields[key][1]
@@ -330,7 +308,7 @@ def _question(r: _QReader, node: Node, n: int, domain: str) -> Question:
         why = r.string(cfields["why"][1], f"{cwhat}: why").strip()
         if any(c.text.casefold() == text.casefold() for c in choices):
             raise r.err(cfields["text"][1], f"{cwhat}: text '{text}' repeats an earlier choice")
-        choices.append(Choice(text=text, why=why, line=_line(cnode)))
+        choices.append(Choice(text=text, why=why, line=cnode.line))
 
     answer = r.integer(fnode("answer"), f"{what}: answer")
     if not 0 <= answer < N_CHOICES:
@@ -365,7 +343,7 @@ def _question(r: _QReader, node: Node, n: int, domain: str) -> Question:
         codes=tuple(codes),
         tags=tags,
         path=r.path,
-        line=_line(node),
+        line=node.line,
         lines=lines,
     )
 
@@ -373,33 +351,31 @@ def _question(r: _QReader, node: Node, n: int, domain: str) -> Question:
 def load_question_file(path: str | Path) -> QuestionFile:
     """Load and validate one domain file; raise ContentError naming ``file:line`` on any problem."""
     path = Path(path)
-    spath = str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ContentError(spath, None, f"cannot read file: {exc}") from exc
-    r = _QReader(spath, text)
-    try:
-        return _load(r, path)
-    finally:
-        r.close()
+    return _load(Reader(path), path)
 
 
-def _load(r: _QReader, path: Path) -> QuestionFile:
-    root = r.root()
+def _scalar_text(value) -> str:
+    """A scalar as the file wrote it (true, null, 2027), for messages and year fields."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "null" if value is None else str(value)
+
+
+def _load(r: Reader, path: Path) -> QuestionFile:
+    root = r.root("a question file")
     fields = r.mapping(root, "question file")
     r.check_keys(fields, TOP_KEYS + OPTIONAL_TOP_KEYS, "question file")
     code_year = None
     if "code_year" in fields:
         cy_node = fields["code_year"][1]
-        raw = getattr(cy_node, "value", None)
+        raw = None if isinstance(cy_node.value, (dict, list)) else _scalar_text(cy_node.value)
         if not (isinstance(raw, str) and raw.isdigit() and 2016 <= int(raw) <= 2100):
             raise r.err(cy_node, "code_year must be an ICD-10-CM fiscal year such as 2027")
         code_year = int(raw)
     for key in TOP_KEYS:
         if key not in fields:
             raise r.err(root, f"missing required field '{key}'")
-    lines = {key: _line(v) for key, (_k, v) in fields.items()}
+    lines = {key: v.line for key, (_k, v) in fields.items()}
 
     def node(key: str) -> Node:
         return fields[key][1]
@@ -448,25 +424,14 @@ def load_question_bank(directory: str | Path) -> QuestionBank:
 
     Raises the first ContentError found; question ids must be unique across files.
     """
-    directory = Path(directory)
-    if not directory.is_dir():
-        raise ContentError(str(directory), None, "question directory not found")
-    paths = sorted(p for p in directory.iterdir() if p.suffix in (".yml", ".yaml") and p.is_file())
-    files: list[QuestionFile] = []
+    files = load_dir(directory, load_question_file, "question", lambda qf: (qf.domain, qf.lines.get("domain")),
+                     clash="domain '{slug}' is also {other}")
     seen: dict[str, str] = {}
-    domains: dict[str, str] = {}
-    for p in paths:
-        qf = load_question_file(p)
-        if qf.domain in domains:  # only when x.yml and x.yaml both exist
-            raise ContentError(str(p), qf.lines.get("domain"),
-                               f"domain '{qf.domain}' is also {domains[qf.domain]}")
-        domains[qf.domain] = str(p)
+    for qf in files:
         for q in qf.questions:
             if q.id in seen:
-                raise ContentError(str(p), q.lines["id"],
-                                   f"question id '{q.id}' is also used in {seen[q.id]}")
-            seen[q.id] = f"{p}:{q.lines['id']}"
-        files.append(qf)
+                raise ContentError(qf.path, q.lines["id"], f"question id '{q.id}' is also used in {seen[q.id]}")
+            seen[q.id] = f"{qf.path}:{q.lines['id']}"
     return QuestionBank(files=tuple(files))
 
 

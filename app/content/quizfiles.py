@@ -23,6 +23,7 @@ from pathlib import Path
 import yaml
 
 from app.content.errors import ContentError
+from app.content.reader import SLUG_RE
 from app.content.limits import (
     CONTROL_CHARS,
     MAX_ANSWERS,
@@ -37,39 +38,25 @@ from app.content.limits import (
     size_text,
     too_long,
 )
-from app.content.yamlmarks import LineDict, load_yaml
-from app.grading.parse import (
-    is_icd10cm_shape,
-    is_procedure_shape,
-    normalize_icd10cm,
-    normalize_modifier,
-    normalize_procedure,
-    procedure_system,
+from app.content.question_types import (  # noqa: F401 - key lines and problems are also read from here
+    COMMON_FIELDS,
+    format_key_lines,
+    key_code_problems,
+    parse_key_lines,
+    question_problems,
+    question_type,
+    question_types,
+    text_value,
+    tidy_points,
+    type_labels,
 )
+from app.content.yamlmarks import LineDict, load_yaml
 
-QUESTION_TYPES = {
-    "single": "Single choice",
-    "multiple": "Multiple response",
-    "truefalse": "True / false",
-    "short": "Short answer",
-    "code": "Short code entry",
-    "case": "Full coding case",
-    "scenario": "Claim scenario (cause and action)",
-}
-SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 TOP_KEYS = {"kind", "slug", "title", "instructions", "questions"}
-QUESTION_KEYS = {
-    "single": {"type", "prompt", "points", "feedback", "choices"},
-    "multiple": {"type", "prompt", "points", "feedback", "choices"},
-    "truefalse": {"type", "prompt", "points", "feedback", "answer"},
-    "short": {"type", "prompt", "points", "feedback", "answers"},
-    "code": {"type", "prompt", "points", "feedback", "key"},
-    "case": {"type", "prompt", "points", "feedback", "case"},
-    "scenario": {"type", "prompt", "points", "feedback", "scenario"},
-}
-CHOICE_KEYS = {"text", "correct", "feedback"}
-KEY_ENTRY_KEYS = {"diagnoses": {"code", "accept", "optional"},
-                  "procedures": {"code", "accept", "optional", "modifiers", "units"}}
+#: id -> label of every question type (app/content/question_types.py), in the editor's order
+QUESTION_TYPES = type_labels()
+#: the fields a file entry of each type may hold
+QUESTION_KEYS = {t.id: {*COMMON_FIELDS, *t.fields} for t in question_types()}
 
 
 class QuizFileErrors(Exception):
@@ -102,78 +89,6 @@ class QuizData:
 def slugify(text: str) -> str:
     slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
     return slug[:80].strip("-") or "quiz"
-
-
-def tidy_points(value) -> int | float:
-    number = float(value)
-    return int(number) if number.is_integer() else round(number, 2)
-
-
-def question_problems(q: dict) -> dict[str, str]:
-    """Structural problems of a canonical question: field name -> message (codes are checked apart)."""
-    problems: dict[str, str] = {}
-    kind = q.get("type")
-    if kind not in QUESTION_TYPES:
-        return {"type": f"unknown question type '{kind}' (use one of: {', '.join(QUESTION_TYPES)})"}
-    if not str(q.get("prompt") or "").strip() and kind not in ("case", "scenario"):  # their own text is the prompt
-        problems["prompt"] = "Write the question's text."
-    for name in ("prompt", "feedback"):
-        message = too_long(name, len(str(q.get(name) or "")))
-        if message:
-            problems[name] = message
-    points = q.get("points")
-    if isinstance(points, bool) or not isinstance(points, (int, float)) or not 0 < points <= MAX_POINTS:
-        problems["points"] = f"Points must be a number above 0 and at most {MAX_POINTS}."
-    if kind in ("single", "multiple"):
-        choices = q.get("choices") or []
-        correct = sum(1 for c in choices if c.get("correct"))
-        texts = [c.get("text", "").strip() for c in choices]
-        if len(choices) < 2:
-            problems["choices"] = "Give at least two choices."
-        elif len(choices) > MAX_CHOICES:
-            problems["choices"] = f"At most {MAX_CHOICES} choices."
-        elif any(not t for t in texts):
-            problems["choices"] = "Every choice needs its text."
-        elif _first_too_long("choice", texts):
-            problems["choices"] = _first_too_long("choice", texts)
-        elif _first_too_long("choice_feedback", [c.get("feedback") for c in choices]):
-            problems["choices"] = _first_too_long("choice_feedback", [c.get("feedback") for c in choices])
-        elif len(set(texts)) != len(texts):
-            problems["choices"] = "Two choices have the same text."
-        elif kind == "single" and correct != 1:
-            problems["choices"] = f"Mark exactly one choice as correct (now {correct})."
-        elif kind == "multiple" and correct < 1:
-            problems["choices"] = "Mark at least one choice as correct."
-    elif kind == "truefalse":
-        if not isinstance(q.get("answer"), bool):
-            problems["answer"] = "Say whether the statement is true or false."
-    elif kind == "short":
-        answers = q.get("answers") or []
-        if not answers or any(not str(a).strip() for a in answers):
-            problems["answers"] = "Give at least one accepted answer."
-        elif len(answers) > MAX_ANSWERS:
-            problems["answers"] = f"{len(answers)} accepted answers, over the {MAX_ANSWERS}-answer limit."
-        elif _first_too_long("answer", answers):
-            problems["answers"] = _first_too_long("answer", answers)
-    elif kind == "code":
-        key = q.get("key") or {}
-        if not key.get("diagnoses") and not key.get("procedures"):
-            problems["key"] = "Give at least one code in the answer key."
-        for section in ("diagnoses", "procedures"):
-            codes = sum(1 + len(e.get("accept", [])) for e in key.get(section) or [])
-            if codes > MAX_KEY_CODES:
-                problems[section] = f"{codes} {section} codes in the key, over the {MAX_KEY_CODES}-code limit."
-    elif kind == "case":
-        if not isinstance(q.get("case"), str) or not SLUG_RE.match(q["case"]):
-            problems["case"] = "Choose the coding case (its slug)."
-    elif kind == "scenario":
-        if not isinstance(q.get("scenario"), str) or not SLUG_RE.match(q["scenario"]):
-            problems["scenario"] = "Choose the claim scenario (its slug)."
-    return problems
-
-
-def _first_too_long(field: str, values) -> str | None:
-    return next((m for m in (too_long(field, len(str(v or ""))) for v in values) if m), None)
 
 
 def quiz_problems(title, instructions) -> dict[str, str]:
@@ -236,129 +151,20 @@ def title_from_path(path: str) -> str:
     return stem.replace("-", " ").replace("_", " ").strip().capitalize() or "Imported quiz"
 
 
-# --- answer keys: one line per entry, as the web form shows them ------------------------------
-
-_UNITS_RE = re.compile(r"^[x×](\d{1,3})$", re.IGNORECASE)
-
-
-def parse_key_lines(text: str, kind: str) -> tuple[list[dict], list[str]]:
-    """Key entries from lines like ``E11.22``, ``E11.22 or E11.29``, ``Z79.4 optional``,
-    ``99214-25 x1`` (modifiers after hyphens, units after x). Returns (entries, problems)."""
-    entries, problems = [], []
-    for n, raw in enumerate((text or "").splitlines(), 1):
-        tokens = raw.replace(",", " ").split()
-        if not tokens:
-            continue
-        entry = _key_code(tokens[0], kind)
-        i = 1
-        while i < len(tokens):
-            token = tokens[i]
-            units = _UNITS_RE.match(token)
-            if token.lower() == "or" and i + 1 < len(tokens):
-                entry.setdefault("accept", []).append(_key_code(tokens[i + 1], kind)["code"])
-                i += 2
-                continue
-            if token.lower() == "optional":
-                entry["optional"] = True
-            elif units and kind == "procedures":
-                if int(units.group(1)) != 1:
-                    entry["units"] = int(units.group(1))
-            else:
-                problems.append(f"line {n}: '{token}' is not understood (write CODE, 'or CODE', "
-                                f"'optional'{', -MOD, xUNITS' if kind == 'procedures' else ''}).")
-            i += 1
-        entries.append(entry)
-    return entries, problems
-
-
-def _key_code(token: str, kind: str) -> dict:
-    if kind == "diagnoses":
-        return {"code": normalize_icd10cm(token)}
-    code, *mods = token.split("-")
-    entry: dict = {"code": normalize_procedure(code)}
-    mods = [normalize_modifier(m) for m in mods if m]
-    if mods:
-        entry["modifiers"] = mods
-    return entry
-
-
-def format_key_lines(entries: list[dict], kind: str) -> str:
-    """The inverse of :func:`parse_key_lines`."""
-    lines = []
-    for e in entries or []:
-        text = e["code"] + "".join(f"-{m}" for m in e.get("modifiers", []))
-        if e.get("units", 1) != 1:
-            text += f" x{e['units']}"
-        for alt in e.get("accept", []):
-            text += f" or {alt}"
-        if e.get("optional"):
-            text += " optional"
-        lines.append(text)
-    return "\n".join(lines)
-
-
-def key_code_problems(key: dict, codes) -> dict[str, list[str]]:
-    """Check a code question's key against a code set: {'diagnoses'|'procedures': [messages]}.
-
-    Diagnoses must be valid, billable ICD-10-CM codes (a header names what it lacks, e.g. a 7th
-    character); procedures known CPT or HCPCS codes; modifiers known modifiers.
-    """
-    found: dict[str, list[str]] = {}
-
-    def icd(code: str) -> None:
-        if not is_icd10cm_shape(code):
-            found.setdefault("diagnoses", []).append(f"{code}: not an ICD-10-CM code.")
-            return
-        entry = codes.get("icd10cm", code)
-        if entry is None:
-            found.setdefault("diagnoses", []).append(f"{code}: not a valid ICD-10-CM code.")
-        elif not entry.billable:
-            detail = (codes.missing_detail("icd10cm", code) or "").strip()
-            if not detail:
-                message = f"{code}: not billable (a header, not a complete code)."
-            elif detail.lower().startswith("needs"):
-                message = f"{code}: not billable — {detail}."
-            else:
-                message = f"{code}: not billable — needs {detail}."
-            found.setdefault("diagnoses", []).append(message)
-
-    def px(code: str) -> None:
-        if not is_procedure_shape(code):
-            found.setdefault("procedures", []).append(f"{code}: not a CPT or HCPCS code.")
-            return
-        system = procedure_system(code)
-        entry = codes.get(system, code)
-        if entry is None:
-            found.setdefault("procedures", []).append(f"{code}: unknown {system.upper()} code.")
-        elif system == "hcpcs" and not getattr(entry, "billable", True):
-            found.setdefault("procedures", []).append(f"{code}: not a billable HCPCS code.")
-
-    for e in (key or {}).get("diagnoses", []):
-        for code in [e["code"], *e.get("accept", [])]:
-            icd(code)
-    for e in (key or {}).get("procedures", []):
-        for code in [e["code"], *e.get("accept", [])]:
-            px(code)
-        for mod in e.get("modifiers", []):
-            if codes.get("modifier", mod) is None:
-                found.setdefault("procedures", []).append(f"{mod}: unknown modifier.")
-    return found
-
-
 def quiz_code_errors(quiz: QuizData, codes, path: str = "<quiz>", case_slugs=None,
                      scenario_slugs=None) -> list[ContentError]:
     """Every code problem of every code question (and, given ``case_slugs``, every unknown case),
     located at its question's line."""
+    known = {"case": case_slugs, "scenario": scenario_slugs}
     errors = []
     for i, q in enumerate(quiz.questions):
         line = quiz.question_lines[i] if i < len(quiz.question_lines) else None
-        if q["type"] == "case" and case_slugs is not None and q["case"] not in case_slugs:
-            errors.append(ContentError(path, line, f"question {i + 1}: no coding case '{q['case']}'"))
-        if q["type"] == "scenario" and scenario_slugs is not None and q["scenario"] not in scenario_slugs:
-            errors.append(ContentError(path, line, f"question {i + 1}: no claim scenario '{q['scenario']}'"))
-        if q["type"] != "code":
-            continue
-        for messages in key_code_problems(q["key"], codes).values():
+        qtype = question_type(q["type"])
+        if qtype.refers_to and known[qtype.refers_to[0]] is not None:
+            name, noun = qtype.refers_to
+            if q[name] not in known[name]:
+                errors.append(ContentError(path, line, f"question {i + 1}: no {noun} '{q[name]}'"))
+        for messages in qtype.code_problems(q, codes).values():
             errors.extend(ContentError(path, line, f"question {i + 1}: {m}") for m in messages)
     return errors
 
@@ -445,7 +251,8 @@ def _question_from_yaml(raw, n, line, err) -> dict | None:
         err(line, f"question {n}: must be a mapping with type, prompt, ...")
         return None
     kind = raw.get("type")
-    if kind not in QUESTION_TYPES:
+    qtype = question_type(kind)
+    if qtype is None:
         err(raw.line_of("type"), f"question {n}: type must be one of {', '.join(QUESTION_TYPES)}")
         return None
     bad = False
@@ -454,107 +261,19 @@ def _question_from_yaml(raw, n, line, err) -> dict | None:
             err(raw.line_of(key), f"question {n}: unknown field '{key}' for a {kind} question "
                                   f"(allowed: {', '.join(sorted(QUESTION_KEYS[kind]))})")
             bad = True
-    q: dict = {"type": kind, "prompt": _text(raw.get("prompt")), "points": raw.get("points", 1)}
+    q: dict = {"type": kind, "prompt": text_value(raw.get("prompt")), "points": raw.get("points", 1)}
     if isinstance(q["points"], (int, float)) and not isinstance(q["points"], bool) and q["points"] > 0:
         q["points"] = tidy_points(q["points"])
-    if kind in ("single", "multiple"):
-        choices = raw.get("choices")
-        if not isinstance(choices, list):
-            err(raw.line_of("choices"), f"question {n}: choices must be a list")
-            return None
-        q["choices"] = []
-        for c in choices:
-            if not isinstance(c, LineDict) or not isinstance(c.get("text"), (str, int, float)):
-                err(raw.line_of("choices"), f"question {n}: each choice is a mapping with text and correct")
-                return None
-            for key in c:
-                if key not in CHOICE_KEYS:
-                    err(c.line_of(key), f"question {n}: unknown choice field '{key}'")
-                    bad = True
-            if "correct" in c and not isinstance(c["correct"], bool):
-                err(c.line_of("correct"), f"question {n}: correct must be true or false")
-                bad = True
-            choice = {"text": str(c["text"]).strip(), "correct": c.get("correct") is True}
-            if _text(c.get("feedback")):
-                choice["feedback"] = _text(c.get("feedback"))
-            q["choices"].append(choice)
-    elif kind == "truefalse":
-        q["answer"] = raw.get("answer")
-    elif kind == "case":
-        q["case"] = raw.get("case")
-    elif kind == "scenario":
-        q["scenario"] = raw.get("scenario")
-    elif kind == "short":
-        answers = raw.get("answers")
-        q["answers"] = [str(a).strip() for a in answers] if isinstance(answers, list) else []
-    elif kind == "code":
-        key = raw.get("key")
-        if not isinstance(key, LineDict):
-            err(raw.line_of("key"), f"question {n}: key must be a mapping with diagnoses and/or procedures")
-            return None
-        q["key"] = {}
-        for section in key:
-            if section not in KEY_ENTRY_KEYS:
-                err(key.line_of(section), f"question {n}: key has only diagnoses and procedures, not '{section}'")
-                bad = True
-                continue
-            entries = key[section] or []
-            if not isinstance(entries, list):
-                err(key.line_of(section), f"question {n}: {section} must be a list")
-                bad = True
-                continue
-            canon = []
-            for e in entries:
-                entry = _key_entry_from_yaml(e, section, n, key.line_of(section), err)
-                if entry is None:
-                    bad = True
-                else:
-                    canon.append(entry)
-            if canon:
-                q["key"][section] = canon
-        q["key"] = {s: q["key"][s] for s in ("diagnoses", "procedures") if s in q["key"]}
-    if _text(raw.get("feedback")):
-        q["feedback"] = _text(raw.get("feedback"))
+    found = qtype.from_file(raw, q, n, err)
+    if found is None:
+        return None
+    bad = bad or found
+    if text_value(raw.get("feedback")):
+        q["feedback"] = text_value(raw.get("feedback"))
     for field_name, message in question_problems(q).items():
         err(raw.line_of(field_name if field_name in raw else "type"), f"question {n}: {message}")
         bad = True
     return None if bad else q
-
-
-def _key_entry_from_yaml(e, section, n, line, err) -> dict | None:
-    normalize = normalize_icd10cm if section == "diagnoses" else normalize_procedure
-    if isinstance(e, (str, int)) and not isinstance(e, bool):
-        return {"code": normalize(str(e))}
-    if not isinstance(e, LineDict) or not isinstance(e.get("code"), (str, int)):
-        err(line, f"question {n}: each {section} entry is a code or a mapping with code")
-        return None
-    for key in e:
-        if key not in KEY_ENTRY_KEYS[section]:
-            err(e.line_of(key), f"question {n}: unknown key-entry field '{key}' "
-                                f"(allowed: {', '.join(sorted(KEY_ENTRY_KEYS[section]))})")
-            return None
-    entry: dict = {"code": normalize(str(e["code"]))}
-    if e.get("modifiers"):
-        mods = e["modifiers"] if isinstance(e["modifiers"], list) else [e["modifiers"]]
-        entry["modifiers"] = [normalize_modifier(str(m)) for m in mods]
-    if "units" in e:
-        if isinstance(e["units"], bool) or not isinstance(e["units"], int) or not 1 <= e["units"] <= 999:
-            err(e.line_of("units"), f"question {n}: units must be a whole number from 1 to 999")
-            return None
-        if e["units"] != 1:
-            entry["units"] = e["units"]
-    if e.get("accept"):
-        alts = e["accept"] if isinstance(e["accept"], list) else [e["accept"]]
-        entry["accept"] = [normalize(str(a)) for a in alts]
-    if e.get("optional") is True:
-        entry["optional"] = True
-    return entry
-
-
-def _text(value) -> str:
-    if value is None:
-        return ""
-    return value.strip("\n") if isinstance(value, str) else str(value)
 
 
 class _Dumper(yaml.SafeDumper):
@@ -568,7 +287,10 @@ def _str_presenter(dumper, value: str):
 
 _Dumper.add_representer(str, _str_presenter)
 
-_QUESTION_ORDER = ("type", "case", "scenario", "prompt", "points", "choices", "answer", "answers", "key", "feedback")
+#: a question's fields in its file: the type, what it names, the common fields, then each type's own
+_QUESTION_ORDER = tuple(dict.fromkeys((
+    "type", *(t.refers_to[0] for t in question_types() if t.refers_to), "prompt", "points",
+    *(f for t in question_types() for f in t.fields), "feedback")))
 
 
 def dump_quiz_yaml(quiz: QuizData) -> str:
@@ -706,8 +428,15 @@ def load_gift(text: str, path: str = "<gift>", title: str = "", slug: str = "") 
             lines.append(start)
     except ContentError as exc:  # an answer block opened inside another
         errors.append(exc)
+    return _plain_quiz(path, title, slug, questions, lines, errors,
+                       "no questions found (GIFT questions end with an {answer} block)")
+
+
+def _plain_quiz(path: str, title: str, slug: str, questions: list, lines: list, errors: list,
+                none_found: str) -> QuizData:
+    """A GIFT or Aiken file's quiz (titled after the file unless given), or every problem found."""
     if not questions and not errors:
-        errors.append(ContentError(path, None, "no questions found (GIFT questions end with an {answer} block)"))
+        errors.append(ContentError(path, None, none_found))
     title = title or title_from_path(path)
     errors.extend(ContentError(path, None, m) for m in quiz_problems(title, "").values())
     if errors:
@@ -908,13 +637,7 @@ def load_aiken(text: str, path: str = "<aiken>", title: str = "", slug: str = ""
             stem_line = stem_line or n
     if stem:
         errors.append(ContentError(path, stem_line, "question without an ANSWER: line"))
-    if not questions and not errors:
-        errors.append(ContentError(path, None, "no questions found"))
-    title = title or title_from_path(path)
-    errors.extend(ContentError(path, None, m) for m in quiz_problems(title, "").values())
-    if errors:
-        raise QuizFileErrors(errors)
-    return QuizData(title=title, questions=tuple(questions), slug=slug or slugify(title), question_lines=tuple(lines))
+    return _plain_quiz(path, title, slug, questions, lines, errors, "no questions found")
 
 
 def load_quiz_file(text: str, path: str, title: str = "", fmt: str | None = None) -> QuizData:
@@ -928,9 +651,3 @@ def load_quiz_file(text: str, path: str, title: str = "", fmt: str | None = None
     if fmt == "aiken":
         return load_aiken(text, path, title=title)
     raise QuizFileErrors([ContentError(path, None, "unknown quiz file type: use .yml, .gift or .txt (Aiken)")])
-
-
-# --- grading (pure, except code questions which take the grader's result) ------------------------
-
-def normalise_short(text: str) -> str:
-    return " ".join(str(text).lower().split())

@@ -1,4 +1,4 @@
-"""YAML parsing that remembers the line of every mapping key, so errors can name it.
+"""YAML parsing that remembers the line of every mapping key and list item, so errors can name it.
 
 Every YAML file the site reads through :func:`load_yaml` (content files and instructors' quiz
 uploads alike) is first walked as a stream of parser events, which refuses before anything is
@@ -32,12 +32,24 @@ class _LineLoader(_Base):
 def _construct_mapping(loader, node, deep=False):
     mapping = LineDict(loader.construct_mapping(node, deep=True))
     mapping.line = node.start_mark.line + 1
-    mapping.key_lines = {k.value: k.start_mark.line + 1 for k, _ in node.value
-                         if isinstance(k, yaml.ScalarNode)}
+    mapping.key_lines = {}
+    for k, _ in node.value:
+        if isinstance(k, yaml.ScalarNode):
+            if k.value in mapping.key_lines and k.value not in mapping.repeated:
+                mapping.repeated = {**mapping.repeated, k.value: k.start_mark.line + 1}
+            mapping.key_lines[k.value] = k.start_mark.line + 1
     return mapping
 
 
+def _construct_sequence(loader, node, deep=False):
+    sequence = LineList(loader.construct_sequence(node, deep=True))
+    sequence.line = node.start_mark.line + 1
+    sequence.item_lines = [item.start_mark.line + 1 for item in node.value]
+    return sequence
+
+
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
 
 
 class LineDict(dict):
@@ -45,9 +57,22 @@ class LineDict(dict):
 
     line: int = 0
     key_lines: dict
+    #: key -> line of its second appearance (YAML keeps the last value; the content reader refuses it)
+    repeated: dict = {}
 
     def line_of(self, key) -> int:
         return getattr(self, "key_lines", {}).get(key, self.line)
+
+
+class LineList(list):
+    """A list from YAML that knows its own line and the line of each item."""
+
+    line: int = 0
+    item_lines: list
+
+    def line_of(self, index: int) -> int:
+        lines = getattr(self, "item_lines", [])
+        return lines[index] if 0 <= index < len(lines) else self.line
 
 
 def _too_deep(limit: int) -> str:
@@ -107,8 +132,12 @@ def _shift(node, offset: int) -> None:
     if isinstance(node, LineDict):
         node.line += offset
         node.key_lines = {k: v + offset for k, v in node.key_lines.items()}
+        node.repeated = {k: v + offset for k, v in node.repeated.items()}
         for v in node.values():
             _shift(v, offset)
     elif isinstance(node, list):
+        if isinstance(node, LineList):
+            node.line += offset
+            node.item_lines = [v + offset for v in node.item_lines]
         for v in node:
             _shift(v, offset)

@@ -17,7 +17,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from app.content.limits import FIELD_LIMITS, FIELD_NAMES, MAX_ANSWERS_BOX, MAX_CHOICES, MAX_KEY_BOX, MAX_POINTS
-from app.content.quizfiles import QUESTION_TYPES, format_key_lines, parse_key_lines, tidy_points
+from app.content.question_types import format_key_lines, question_type, tidy_points, type_labels
 from app.fields import NumberField, markdown_shape
 
 CHOICE_ROWS = 6
@@ -55,7 +55,7 @@ class ChoiceForm(Form):
 class QuestionForm(FlaskForm):
     """One question of any type; only the fields of the chosen type are read."""
 
-    type = SelectField("Question type", choices=list(QUESTION_TYPES.items()))
+    type = SelectField("Question type", choices=list(type_labels().items()))
     prompt = TextAreaField("Question", filters=[lf], validators=[limit("prompt"), markdown_shape],
                            description="Markdown.")
     points = NumberField("Points", places=2, default=1,
@@ -90,33 +90,8 @@ class QuestionForm(FlaskForm):
         kind = self.type.data
         q: dict = {"type": kind, "prompt": (self.prompt.data or "").strip(),
                    "points": tidy_points(self.points.data) if self.points.data is not None else None}
-        problems: dict[str, str] = {}
-        if kind in ("single", "multiple"):
-            q["choices"] = []
-            for entry in self.choices.entries:
-                text = (entry.form.text.data or "").strip()
-                if not text:
-                    continue
-                choice = {"text": text, "correct": bool(entry.form.correct.data)}
-                if (entry.form.feedback.data or "").strip():
-                    choice["feedback"] = entry.form.feedback.data.strip()
-                q["choices"].append(choice)
-        elif kind == "truefalse":
-            q["answer"] = {"true": True, "false": False}.get(self.answer.data)
-        elif kind == "short":
-            q["answers"] = [a.strip() for a in (self.answers.data or "").splitlines() if a.strip()]
-        elif kind == "case":
-            q["case"] = self.case.data or None
-        elif kind == "scenario":
-            q["scenario"] = self.scenario.data or None
-        elif kind == "code":
-            q["key"] = {}
-            for section, field in (("diagnoses", self.key_diagnoses), ("procedures", self.key_procedures)):
-                entries, bad = parse_key_lines(field.data, section)
-                if bad:
-                    problems[section] = " ".join(bad)
-                if entries:
-                    q["key"][section] = entries
+        qtype = question_type(kind)
+        problems = qtype.from_form(self, q) if qtype else {}
         if (self.feedback.data or "").strip():
             q["feedback"] = self.feedback.data.strip()
         return q, problems

@@ -5,7 +5,8 @@ from app.auth.decorators import role_required
 from app.content.filenames import clean_upload_name
 from app.content.markdown import render_markdown
 from app.content.limits import MAX_IMPORT_BYTES, MAX_QUESTIONS, size_text
-from app.content.quizfiles import QUESTION_TYPES, QuizFileErrors
+from app.content.question_types import question_types, type_labels
+from app.content.quizfiles import QuizFileErrors
 from app.params import db_int
 from app.quizzes import bp
 from app.quizzes.forms import ActionForm, AudienceForm, ImportForm, QuestionForm, QuizForm, TakeForm
@@ -107,7 +108,7 @@ def _render_edit(quiz, form, conflict=None, status=200):
     return render_template("quizzes/edit.html", quiz=quiz, version=quiz_service.latest_version(quiz),
                            live=quiz_service.published_version(quiz), form=form, action=ActionForm(),
                            audience=AudienceForm(formdata=None, practice=quiz.practice),
-                           conflict=conflict, types=QUESTION_TYPES), status
+                           conflict=conflict, types=type_labels()), status
 
 
 @bp.route("/manage/<int:quiz_id>", methods=["GET", "POST"])
@@ -145,9 +146,9 @@ def _flash_saved(quiz, saved, was_published):
         flash("Saved.", "success")
 
 
-QUESTION_FIELDS = {"case": "case", "scenario": "scenario", "prompt": "prompt", "points": "points", "answer": "answer", "answers": "answers",
-                   "key": "key_diagnoses", "diagnoses": "key_diagnoses", "procedures": "key_procedures",
-                   "type": "type", "feedback": "feedback"}
+#: problem field -> the editor field it is shown on (each type adds its own)
+QUESTION_FIELDS = {"prompt": "prompt", "points": "points", "type": "type", "feedback": "feedback",
+                   **{k: v for t in question_types() for k, v in t.form_fields.items()}}
 
 
 @bp.route("/manage/<int:quiz_id>/questions/new", methods=["GET", "POST"], endpoint="new_question")
@@ -166,7 +167,7 @@ def question(quiz_id, number=None):
         if index is not None:
             form.fill(version.questions[index])
         else:
-            form.type.data = request.args.get("type") if request.args.get("type") in QUESTION_TYPES else "single"
+            form.type.data = request.args.get("type") if request.args.get("type") in type_labels() else "single"
         form.revision.data = quiz.revision
         return _render_question(quiz, form, number)
     valid = form.validate_on_submit()
@@ -203,7 +204,7 @@ def _render_question(quiz, form, number, problems=None, conflict=None, status=20
             if message not in target.errors:
                 target.errors = [*target.errors, message]
     return render_template("quizzes/question.html", quiz=quiz, form=form, number=number,
-                           choice_error=problems.get("choices"), conflict=conflict, types=QUESTION_TYPES), status
+                           choice_error=problems.get("choices"), conflict=conflict, types=type_labels()), status
 
 
 def _action(quiz_id, do):

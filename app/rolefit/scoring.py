@@ -8,7 +8,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-import yaml
+from app.content.errors import ContentError
+from app.content.reader import Reader, line_at
 
 BILLING = "billing"
 CODING = "coding"
@@ -151,26 +152,34 @@ class RoleFitResult:
 # --- loading -------------------------------------------------------------------------------------
 
 
+class RoleFitFileError(ContentError, ValueError):
+    """A problem in the role-fit file, with its file and line (a ValueError, as parse_rolefit raises)."""
+
+
 def load_rolefit(path: str | Path) -> RoleFitQuiz:
-    """Read and check the role-fit file; a ValueError names the first problem found.
+    """Read and check the role-fit file; a RoleFitFileError (a ValueError) names the file, the line
+    and the first problem found.
 
     Figure ids are resolved from ``figures.yml`` beside it."""
-    from app.content.errors import ContentError
     from app.content.figures import load_figures
 
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise ValueError(f"{path}: not valid YAML: {exc}") from exc
-    try:
+        data = Reader(path).data()
         figures = load_figures(path.parent / "figures.yml")
     except ContentError as exc:
-        raise ValueError(str(exc)) from exc
+        raise RoleFitFileError(exc.path, exc.line, exc.message) from None
     try:
         return parse_rolefit(data, figures)
     except ValueError as exc:
-        raise ValueError(f"{path}: {exc}") from exc
+        raise RoleFitFileError(path, line_at(data, _where(str(exc))), str(exc)) from None
+
+
+def _where(message: str) -> list:
+    """The keys and positions a parse_rolefit message starts with: ``statements[3] (id).weights: ...``
+    -> ``["statements", 3, "weights"]``."""
+    where = re.sub(r" \([^)]*\)", "", message.partition(": ")[0])
+    return [int(i) if i else key for key, i in re.findall(r"([A-Za-z_]+)|\[(\d+)\]", where)]
 
 
 def parse_rolefit(data: Any, figures: Mapping[str, Any] | None = None) -> RoleFitQuiz:

@@ -13,7 +13,9 @@ import json
 from decimal import Decimal
 
 from app.claims.payer import PayerError, load_payer
-from app.claims.scenarios import Scenario, check_scenario, load_scenario
+from app.claims.scenarios import Scenario, check_scenario
+from app.content.reader import read_dir
+from app.content.scenarios import load_scenario
 from app.content import ContentError, fy_codes
 from app.content.cases import Case, check_case_codes, load_case
 from app.content.lessons import LessonContent, load_lesson_content
@@ -53,28 +55,14 @@ class LoadedContent:
 
 def load_cases_checked(directory: Path) -> tuple[list[Case], list[ContentError]]:
     """Every case file parsed and its answer key checked against the code set for its year."""
-    cases, errors, seen = [], [], {}
     if not directory.exists():
         return [], []
     try:
         codes = codeset()
     except CodeSetMissing as exc:
         return [], [ContentError(directory, None, str(exc))]
-    for path in sorted(directory.glob("*.y*ml")):
-        try:
-            case = load_case(path)
-        except ContentError as exc:
-            errors.append(exc)
-            continue
-        if case.slug in seen:
-            errors.append(ContentError(path, case.lines.get("slug"), f"slug '{case.slug}' is also used by {seen[case.slug]}"))
-            continue
-        seen[case.slug] = str(path)
-        problems = check_case_codes(case, codes)
-        errors.extend(problems)
-        if not problems:
-            cases.append(case)
-    return cases, errors
+    return read_dir(directory, load_case, lambda case: (case.slug, case.lines.get("slug")),
+                    check=lambda case: check_case_codes(case, codes))
 
 
 def _located(message: str, path: str) -> ContentError:
@@ -104,17 +92,10 @@ def load_scenarios_checked(payer_dir: Path, scenario_dir: Path):
     except CodeSetMissing as exc:
         return payers, [], errors + [ContentError(scenario_dir, None, str(exc))]
     profiles = {slug: profile for slug, (profile, _path) in payers.items()}
-    for path in sorted(scenario_dir.glob("*.y*ml")):
-        try:
-            scenario = load_scenario(path)
-        except ContentError as exc:
-            errors.append(exc)
-            continue
-        problems = [_located(p, scenario.path) for p in check_scenario(scenario, profiles, codes)]
-        errors.extend(problems)
-        if not problems:
-            scenarios.append(scenario)
-    return payers, scenarios, errors
+    scenarios, problems = read_dir(
+        scenario_dir, load_scenario, lambda s: (s.slug, s.lines.get("slug")),
+        check=lambda s: [_located(p, s.path) for p in check_scenario(s, profiles, codes)])
+    return payers, scenarios, errors + problems
 
 
 def load_all(base: Path) -> LoadedContent:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
+from app.content.question_types import label_answer
 from app.extensions import db
 from app.models import Assignment, CaseAttempt, QuizAttempt
 
@@ -76,24 +77,6 @@ def case_item_analysis(assignment: Assignment) -> tuple[int, list[ItemStat]]:
     return cohort.n, stats
 
 
-def _answer_label(question: dict, answer) -> str:
-    """A student's answer in words, for "most common wrong answers"."""
-    if answer is None:
-        return "(nothing)"
-    kind = question.get("type")
-    if kind == "single":
-        return str(question["choices"][answer]["text"] if isinstance(question["choices"][answer], dict)
-                   else question["choices"][answer])
-    if kind == "multiple":
-        return " + ".join(str(c["text"] if isinstance(c, dict) else c)
-                          for i, c in enumerate(question["choices"]) if i in answer)
-    if kind == "truefalse":
-        return "true" if answer else "false"
-    if isinstance(answer, dict):  # code questions: the codes typed
-        return " ".join(answer.get("diagnoses", []) + answer.get("procedures", [])) or "(nothing)"
-    return str(answer)
-
-
 def quiz_item_analysis(assignment: Assignment) -> tuple[int, list[ItemStat]]:
     """Per question of an assigned quiz (each student's best attempt): share right, discrimination,
     most common wrong answers — for code questions, the wrong codes typed."""
@@ -108,7 +91,7 @@ def quiz_item_analysis(assignment: Assignment) -> tuple[int, list[ItemStat]]:
 
     stats = []
     for i, q in enumerate(questions):
-        wrong = Counter(_answer_label(a.version.questions[i], a.answers[i]) for a in cohort.chosen
+        wrong = Counter(label_answer(a.version.questions[i], a.answers[i]) for a in cohort.chosen
                         if i < len(a.answers) and i < len(a.version.questions) and not right(a, i))
         share, disc = cohort.share_and_discrimination(lambda a, i=i: right(a, i))
         prompt = str(q.get("prompt") or q.get("text") or f"Question {i + 1}")

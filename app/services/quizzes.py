@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import copy
-import re
-import dataclasses
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -15,25 +13,22 @@ import sqlalchemy.orm as so
 
 from app.content.errors import ContentError
 from app.content.markdown import markdown_problem
+from app.content.question_types import GradingContext, question_type
 from app.content.quizfiles import (
     QuizData,
     QuizFileErrors,
     decode_quiz_bytes,
     dump_quiz_yaml,
     growth_problem as quiz_growth_problem,
-    key_code_problems,
     load_quiz_file,
     load_quiz_yaml,
-    normalise_short,
     question_problems,
     quiz_code_errors,
     slugify,
 )
 from app.extensions import db
-from app.grading import grade_case
 from app.models import Assignment, ClaimScenario, CodingCase, Enrollment, Quiz, QuizAttempt, QuizVersion, User
 from app.models.users import utcnow
-from app.params import small_digits
 from app.services.attempts import store_once
 from app.services.codes import CodeSetMissing, codeset
 
@@ -188,14 +183,16 @@ def attempt_page(attempt: QuizAttempt, **extra) -> dict:
 def question_errors(question: dict) -> dict[str, str]:
     """Every problem of one question, code-set checks included: field -> message."""
     problems = question_problems(question)
-    if question.get("type") == "code" and "key" not in problems:
-        for section, messages in key_code_problems(question["key"], codeset()).items():
+    qtype = question_type(question.get("type"))
+    if qtype is None:
+        return problems
+    if not set(qtype.fields) & set(problems):
+        for section, messages in qtype.code_problems(question, codeset()).items():
             problems[section] = " ".join(messages)
-    if question.get("type") == "case" and "case" not in problems and question["case"] not in active_case_slugs():
-        problems["case"] = f"There is no coding case '{question['case']}'."
-    if (question.get("type") == "scenario" and "scenario" not in problems
-            and question["scenario"] not in active_scenario_slugs()):
-        problems["scenario"] = f"There is no claim scenario '{question['scenario']}'."
+    if qtype.refers_to and qtype.refers_to[0] not in problems:
+        name, noun = qtype.refers_to
+        if question[name] not in _ACTIVE_SLUGS[name]():
+            problems[name] = f"There is no {noun} '{question[name]}'."
     return problems
 
 
@@ -211,7 +208,7 @@ def scenario_choices() -> list[tuple[str, str]]:
 
 def scenarios_for(questions: list[dict]) -> dict[str, ClaimScenario]:
     """The claim scenarios that scenario questions name, by slug (one query)."""
-    slugs = {q["scenario"] for q in questions if q["type"] == "scenario"}
+    slugs = _named(questions, "scenario")
     if not slugs:
         return {}
     return {s.slug: s for s in db.session.scalars(sa.select(ClaimScenario).where(ClaimScenario.slug.in_(slugs)))}
@@ -236,10 +233,18 @@ def case_choices() -> list[tuple[str, str]]:
 
 def cases_for(questions: list[dict]) -> dict[str, CodingCase]:
     """The coding cases that case questions name, by slug (one query)."""
-    slugs = {q["case"] for q in questions if q["type"] == "case"}
+    slugs = _named(questions, "case")
     if not slugs:
         return {}
     return {c.slug: c for c in db.session.scalars(sa.select(CodingCase).where(CodingCase.slug.in_(slugs)))}
+
+
+def _named(questions: list[dict], kind: str) -> set[str]:
+    """The slugs of the ``kind`` ("case", "scenario") the questions name."""
+    return {q[kind] for q in questions if (t := question_type(q["type"])) and t.refers_to and t.refers_to[0] == kind}
+
+
+_ACTIVE_SLUGS: dict[str, Callable[[], set[str]]] = {"case": active_case_slugs, "scenario": active_scenario_slugs}
 
 
 def markdown_errors(data: QuizData, path: str) -> list[ContentError]:
@@ -404,90 +409,26 @@ def unpublish(quiz: Quiz, revision: int, user_id: int) -> None:
 
 def parse_answers(questions: list[dict], form) -> list:
     """The student's answer to each question from the posted form (blank answers are None)."""
-    answers = []
-    for i, q in enumerate(questions):
-        name = f"q{i}"
-        if q["type"] == "single":
-            value = form.get(name, "")
-            answers.append(int(value) if small_digits(value, 3) and int(value) < len(q["choices"]) else None)
-        elif q["type"] == "multiple":
-            picked = sorted({int(v) for v in form.getlist(name) if small_digits(v, 3) and int(v) < len(q["choices"])})
-            answers.append(picked or None)
-        elif q["type"] == "truefalse":
-            value = form.get(name, "")
-            answers.append({"true": True, "false": False}.get(value))
-        elif q["type"] == "short":
-            answers.append(str(form.get(name, ""))[:300].strip() or None)
-        elif q["type"] == "scenario":
-            from app.services.scenarios import ACTION_LABELS, CAUSES
-            causes = sorted({c for c in form.getlist(f"{name}_cause") if c in CAUSES})
-            action = form.get(f"{name}_action", "")
-            action = action if action in ACTION_LABELS else None
-            answers.append({"causes": causes, "action": action} if causes or action else None)
-        else:  # code and case questions: codes typed in two boxes
-            dx = [c for c in str(form.get(f"{name}_dx", ""))[:300].replace(",", " ").split() if c]
-            px = []
-            for token in str(form.get(f"{name}_px", ""))[:300].replace(",", " ").split():
-                if px and _UNITS_ALONE.match(token):
-                    px[-1] += token  # "17003 x5" is one line: 17003 with 5 units
-                else:
-                    px.append(token)
-            answers.append({"diagnoses": dx, "procedures": px} if dx or px else None)
-    return answers
-
-
-_UNITS_ALONE = re.compile(r"^[x×]\d{1,3}$", re.IGNORECASE)
-#: units written after the code or its last modifier: 17003x5, 99213-25x1 (not a modifier such as -X1)
-_UNITS_SUFFIX = re.compile(r"(?<=[0-9A-Za-z])(?<!-.)[x×](\d{1,3})$", re.IGNORECASE)
-
-
-def _procedure(text: str) -> dict:
-    """One procedure line as typed: CODE, modifiers after hyphens, units after x."""
-    units = 1
-    match = _UNITS_SUFFIX.search(text)
-    if match and match.start() > 0 and text[match.start() - 1] != "-":
-        units, text = int(match.group(1)), text[:match.start()]
-    code, *mods = text.split("-")
-    return {"code": code, "modifiers": [m for m in mods if m], "units": units}
+    return [question_type(q["type"]).parse(q, form, f"q{i}") for i, q in enumerate(questions)]
 
 
 def grade(questions: list[dict], answers: list, codes, cases: dict | None = None,
           scenarios: dict | None = None) -> list[dict]:
     """One result per question: points, max_points, status, and for code and case questions the
     grader's lines (a case question is graded by the case's answer key as it is at submission)."""
+    from app.services.scenarios import score_question
+    ctx = GradingContext(codes=codes, cases=cases or {}, scenarios=scenarios or {}, score_scenario=score_question)
     results = []
     for q, answer in zip(questions, answers):
-        points, lines = 0.0, None
-        if answer is None:
-            credit = 0.0
-        elif q["type"] == "single":
-            credit = 1.0 if q["choices"][answer]["correct"] else 0.0
-        elif q["type"] == "multiple":
-            right = {i for i, c in enumerate(q["choices"]) if c["correct"]}
-            picked = set(answer)
-            # Each right pick earns its share; each wrong pick costs a share (never below zero).
-            credit = max(0.0, (len(picked & right) - len(picked - right)) / len(right))
-        elif q["type"] == "truefalse":
-            credit = 1.0 if answer == q["answer"] else 0.0
-        elif q["type"] == "short":
-            credit = 1.0 if normalise_short(answer) in {normalise_short(a) for a in q["answers"]} else 0.0
-        elif q["type"] == "scenario":
-            from app.services.scenarios import score_question
-            scenario = (scenarios or {}).get(q["scenario"])
-            credit, reasons = score_question(scenario, answer["causes"], answer["action"]) if scenario else (0.0, [])
-        else:
-            response = {"diagnoses": answer["diagnoses"], "procedures": [_procedure(p) for p in answer["procedures"]]}
-            case = (cases or {}).get(q.get("case"))
-            key = q["key"] if q["type"] == "code" else (case.answer_key if case else {})
-            result = grade_case(key, response, codes=codes)
-            credit = result.score
-            lines = [dataclasses.asdict(line) for line in result.lines]
+        graded = question_type(q["type"]).grade(q, answer, ctx) if answer is not None else None
+        credit = graded.credit if graded else 0.0
         points = round(credit * q["points"], 2)
         status = ("unanswered" if answer is None else "correct" if credit >= 1
                   else "partial" if credit > 0 else "wrong")
-        entry = {"points": points, "max_points": q["points"], "status": status, "lines": lines}
-        if q["type"] == "scenario" and answer is not None:
-            entry["reasons"] = reasons
+        entry = {"points": points, "max_points": q["points"], "status": status,
+                 "lines": graded.lines if graded else None}
+        if graded and graded.reasons is not None:
+            entry["reasons"] = graded.reasons
         results.append(entry)
     return results
 

@@ -28,7 +28,8 @@ from app.claims import Acknowledgment, Claim, Remittance, adjudicate, load_payer
 from app.claims.codeset import MemoryCodeSet  # noqa: E402
 from app.claims.payer import Member  # noqa: E402
 from app.claims.samples import NPI, SAMPLE_CODES, claim_data, sample_codes, sample_payer  # noqa: E402
-from app.claims.scenarios import load_scenarios, run_resolution, run_scenario  # noqa: E402
+from app.claims.scenarios import run_resolution, run_scenario  # noqa: E402
+from app.content.scenarios import load_scenarios  # noqa: E402
 
 set_hypothesis_home_dir(Path(tempfile.gettempdir()) / "chart-to-claim-hypothesis")
 

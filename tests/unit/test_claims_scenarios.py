@@ -17,12 +17,11 @@ from app.claims.scenarios import (  # noqa: E402
     Change,
     apply_changes,
     check_scenario,
-    load_scenario,
-    load_scenarios,
     run_resolution,
     run_scenario,
 )
 from app.content.errors import ContentError  # noqa: E402
+from app.content.scenarios import load_scenario, load_scenarios  # noqa: E402
 
 SCENARIOS_DIR = ROOT / "content" / "quizzes" / "scenarios"
 PAYERS_DIR = ROOT / "content" / "payers"

@@ -1,5 +1,6 @@
 """The role-fit quiz: the shipped content and the scoring engine (no app needed)."""
 import copy
+import re
 from pathlib import Path
 
 import pytest
@@ -332,5 +333,35 @@ def test_a_broken_file_names_the_problem(raw, path, value, message):
 def test_load_names_the_file_in_its_error(tmp_path):
     broken = tmp_path / "rolefit.yml"
     broken.write_text("version: 1\nscale: []\n", encoding="utf-8")
-    with pytest.raises(ValueError, match=r"rolefit\.yml: scale: expected 5 points, got 0"):
+    with pytest.raises(ValueError, match=r"rolefit\.yml:2: scale: expected 5 points, got 0"):
+        load_rolefit(broken)
+
+
+@pytest.mark.parametrize(
+    "find, replace, message",
+    [
+        ("  - {value: 1, label: Strongly disagree}", "  - {value: 1, label: ''}", r"scale\[0\]\.label"),
+        ("version: ", "version: 0 #", r"version: expected a positive whole number"),
+    ],
+)
+def test_a_broken_file_names_the_line(tmp_path, find, replace, message):
+    """The role-fit file's problems carry the line they are on, as every content file's do."""
+    text = ROLEFIT_YML.read_text(encoding="utf-8")
+    assert find in text
+    lines = text.splitlines()
+    where = next(n for n, line in enumerate(lines, 1) if line.startswith(find))
+    broken = tmp_path / "rolefit.yml"
+    broken.write_text(text.replace(find, replace, 1), encoding="utf-8")
+    (tmp_path / "figures.yml").write_bytes(FIGURES_YML.read_bytes())
+    with pytest.raises(ValueError) as info:
+        load_rolefit(broken)
+    assert info.value.line == where
+    assert re.search(rf"rolefit\.yml:{where}: {message}", str(info.value))
+
+
+def test_an_aliased_rolefit_file_is_refused_with_its_line(tmp_path):
+    """The role-fit file is read by the bounded loader every content file uses (no YAML aliases)."""
+    broken = tmp_path / "rolefit.yml"
+    broken.write_text("version: 1\nintro: &a hello\nscale: *a\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"rolefit\.yml:2: YAML anchors"):
         load_rolefit(broken)
