@@ -264,8 +264,8 @@ def register_commands(app: Flask) -> None:
 
 def register_template_helpers(app: Flask) -> None:
     app.jinja_env.add_extension("jinja2.ext.do")
-    from app.models.users import utcnow
-    app.jinja_env.globals["now_utc"] = utcnow
+    from app import clock
+    app.jinja_env.globals["now_utc"] = clock.utcnow
 
     @app.context_processor
     def inject_site():

@@ -2,6 +2,7 @@ from flask import abort, flash, jsonify, redirect, render_template, request, url
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
+from app import clock
 from app.auth.decorators import role_required
 from app.exams import bp
 from app.exams.blueprints import Blueprint
@@ -235,7 +236,7 @@ def exam_date():
     if not form.validate_on_submit():
         flash("Enter the exam date as YYYY-MM-DD, or leave it empty.", "error")
         return redirect(url_for("exams.review"))
-    if form.exam_date.data is not None and form.exam_date.data <= review_service.today():
+    if form.exam_date.data is not None and form.exam_date.data <= clock.today():
         flash("The exam date must be after today.", "error")
         return redirect(url_for("exams.review"))
     review_service.set_exam_date(current_user.id, form.exam_date.data)

@@ -7,7 +7,8 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from app.extensions import db
-from app.models.users import User, utcnow
+from app.clock import utcnow
+from app.models.users import User
 
 #: what an assignment can point at (ref is the item's slug; a quiz's id, since quizzes are edited in place)
 ASSIGNMENT_KINDS = ("case", "scenario", "quiz")

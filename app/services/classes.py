@@ -19,7 +19,7 @@ from flask import current_app
 from app.extensions import db
 from app.models import Assignment, CaseAttempt, Classroom, CodingCase, Enrollment, User
 from app.models.classes import ASSIGNMENT_KINDS
-from app.models.users import utcnow
+from app import clock
 from app.services import auth as auth_service
 
 JOIN_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
@@ -192,7 +192,7 @@ def check_submission(assignment_id: int | None, student_id: int, kind: str, ref:
     assignment = assignment_for_student(assignment_id, student_id)
     if assignment is None or assignment.kind != kind or assignment.ref != ref:
         raise AssignmentClosed("This work is not assigned to you.")
-    now = utcnow()
+    now = clock.utcnow()
     if not assignment.is_open(now):
         raise AssignmentClosed(f"This assignment opens on {assignment.opens_at:%d %B %Y at %H:%M} UTC.")
     return assignment, assignment.is_late(now)

@@ -41,7 +41,7 @@ def _published_quiz(app, owner_id: int, title: str = "Modifier drill", practice:
 def _assign(app, class_id: int, quiz_id: int) -> None:
     from app.extensions import db
     from app.models import Classroom
-    from app.models.users import utcnow
+    from app.clock import utcnow
     from app.services import classes as class_service
     with app.app_context():
         class_service.create_assignment(db.session.get(Classroom, class_id), "quiz", str(quiz_id),
