@@ -252,7 +252,7 @@ def register_security_headers(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    from app.cli import backup_cli, codes_cli, content_cli, deploy_cli, setup_cli, users_cli
+    from app.cli import backup_cli, codes_cli, content_cli, deploy_cli, exams_cli, setup_cli, users_cli
 
     app.cli.add_command(users_cli)
     app.cli.add_command(content_cli)
@@ -260,6 +260,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(setup_cli)
     app.cli.add_command(deploy_cli)
     app.cli.add_command(backup_cli)
+    app.cli.add_command(exams_cli)
 
 
 def register_template_helpers(app: Flask) -> None:

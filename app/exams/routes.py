@@ -5,7 +5,7 @@ from flask_wtf.csrf import CSRFError
 from app import clock
 from app.auth.decorators import role_required
 from app.exams import bp
-from app.exams.blueprints import Blueprint
+from app.examforms.blueprints import BlueprintSpec
 from app.exams.forms import ConfirmForm, ExamDateForm, StartForm
 from app.params import small_digits
 from app.services import exams as exam_service
@@ -61,7 +61,7 @@ def _own(attempt_id: int):
 def index():
     attempts = exam_service.attempts_for(current_user.id)
     review_service.sync_case_codes(current_user.id)
-    rows = [(row, Blueprint.from_data(row.data), exam_service.plan_for(row)) for row in exam_service.blueprints()]
+    rows = [(row, BlueprintSpec.from_data(row.data), exam_service.plan_for(row)) for row in exam_service.blueprints()]
     open_by_slug = {a.blueprint_slug: a for a in attempts if not a.finished}
     return render_template("exams/index.html", rows=rows, attempts=attempts, open_by_slug=open_by_slug,
                            titles=exam_service.domain_titles(), form=StartForm(),
@@ -86,7 +86,7 @@ def start(slug):
 
 def _render_item(attempt, position, status=200, message=None):
     answers = exam_service.answers_of(attempt)
-    bp = Blueprint.from_data(attempt.blueprint)
+    bp = BlueprintSpec.from_data(attempt.blueprint)
     return render_template(
         "exams/attempt.html", attempt=attempt, bp=bp, item=exam_service.item_view(attempt, position, answers),
         answers=answers, remaining=exam_service.remaining_seconds(attempt), total=len(attempt.items),
@@ -186,7 +186,7 @@ def submit(attempt_id):
     unanswered = [i + 1 for i in range(len(attempt.items)) if answers.get(i) is None or answers[i].choice is None]
     flagged = [i + 1 for i, a in sorted(answers.items()) if a.flagged]
     return render_template("exams/submit.html", attempt=attempt, form=form, unanswered=unanswered, flagged=flagged,
-                           remaining=exam_service.remaining_seconds(attempt), bp=Blueprint.from_data(attempt.blueprint))
+                           remaining=exam_service.remaining_seconds(attempt), bp=BlueprintSpec.from_data(attempt.blueprint))
 
 
 @bp.route("/attempts/<int:attempt_id>/results")
@@ -199,7 +199,7 @@ def results(attempt_id):
     if not attempt.finished:
         flash("Results appear once the exam is submitted or its time runs out.", "info")
         return redirect(url_for("exams.attempt", attempt_id=attempt.id))
-    return render_template("exams/results.html", attempt=attempt, bp=Blueprint.from_data(attempt.blueprint),
+    return render_template("exams/results.html", attempt=attempt, bp=BlueprintSpec.from_data(attempt.blueprint),
                            questions=exam_service.questions_of(attempt), answers=exam_service.answers_of(attempt))
 
 

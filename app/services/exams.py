@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from app.exams.blueprints import Blueprint, Plan, plan, score_form
+from app.examforms.blueprints import BlueprintSpec, Plan, plan, score_form
 from app import clock
 from app.extensions import db
 from app.services import review
@@ -49,7 +49,7 @@ def domain_titles() -> dict[str, str]:
 
 
 def plan_for(row: ExamBlueprint) -> Plan:
-    bp = Blueprint.from_data(row.data)
+    bp = BlueprintSpec.from_data(row.data)
     return plan(bp, pool_for(bp.exam))
 
 
@@ -63,9 +63,9 @@ def start_attempt(user_id: int, row: ExamBlueprint, token: str) -> ExamAttempt:
     existing = _by_token(user_id, token)
     if existing is not None:
         return existing
-    from app.exams.blueprints import draw_form
+    from app.examforms.blueprints import draw_form
 
-    bp = Blueprint.from_data(row.data)
+    bp = BlueprintSpec.from_data(row.data)
     started = clock.utcnow()
     attempt = ExamAttempt(user_id=user_id, blueprint_slug=bp.slug, blueprint=bp.as_data(), start_token=token,
                           started_at=started, deadline=started + timedelta(minutes=bp.minutes), items=[])
@@ -177,7 +177,7 @@ def close(attempt: ExamAttempt, closed_by: str = "student") -> ExamAttempt:
         db.session.rollback()
         db.session.refresh(attempt)
         return attempt
-    bp = Blueprint.from_data(attempt.blueprint)
+    bp = BlueprintSpec.from_data(attempt.blueprint)
     qids = [item["q"] for item in attempt.items]
     key = dict(db.session.execute(sa.select(ExamQuestion.qid, ExamQuestion.answer)
                                   .where(ExamQuestion.qid.in_(qids))).all())

@@ -1,5 +1,5 @@
 """The spaced-review queue: missed exam items and missed case codes as cards scheduled by SM-2
-(see app/exams/sm2.py for the algorithm and its source)."""
+(see app/scheduling/sm2.py for the algorithm and its source)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -8,7 +8,7 @@ from datetime import date, timedelta
 import sqlalchemy as sa
 
 from app import clock
-from app.exams import sm2
+from app.scheduling import sm2
 from app.extensions import db
 from app.models import CaseAttempt, CodingCase, ExamQuestion, ReviewCard, ReviewSettings
 
