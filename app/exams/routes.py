@@ -4,6 +4,7 @@ from flask_wtf.csrf import CSRFError
 
 from app import clock
 from app.auth.decorators import role_required
+from app.errors import error_page
 from app.exams import bp
 from app.examforms.blueprints import BlueprintSpec
 from app.exams.forms import ConfirmForm, ExamDateForm, StartForm
@@ -21,17 +22,14 @@ def csrf_error(error):
     if _json_wanted():
         return jsonify(error="csrf", message="The page's security token is missing or expired. "
                                              "Reload the page; your saved answers are kept."), 400
-    return render_template("errors/error.html", code=400, title="Form expired",
-                           message="This form was open too long or came from another site. "
-                                   "Go back, reload the page and send it again."), 400
+    return error_page(400, "csrf")
 
 
 @bp.errorhandler(404)
 def not_found(error):
     if _json_wanted():
         return jsonify(error="not-found", message="There is no such exam attempt."), 404
-    return render_template("errors/error.html", code=404, title="Not found",
-                           message="There is no page at this address."), 404
+    return error_page(404)
 
 
 @bp.before_app_request
