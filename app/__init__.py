@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import os
 
-from flask import Flask, Request, abort, current_app, render_template, request, url_for
+from flask import Flask, Request, abort, current_app, request, url_for
 from flask.json.provider import DefaultJSONProvider
 from flask_wtf.csrf import CSRFError
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -160,38 +160,26 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_errorhandlers(app: Flask) -> None:
-    messages = {
-        400: ("Bad request", "The request could not be understood."),
-        403: ("Not allowed", "Your account does not have access to that page."),
-        404: ("Not found", "There is no page at this address."),
-        405: ("Not allowed", "That action is not possible on this page."),
-        415: ("Not a form", "This page takes a form, not JSON."),
-        413: ("Too large", "What was sent is larger than this page takes ({limit}), so none of it was read. "
-                           "Send a smaller file or shorter text."),
-        429: ("Too many attempts", "Too many attempts in a short time. Please wait a few minutes and try again."),
-        500: ("Something went wrong", "An error on our side stopped this page. Nothing you entered was lost "
-                                      "unless it said so; please try again."),
-    }
+    from app.errors import MESSAGES, error_page, error_text
 
     def render_error(error):
         code = getattr(error, "code", 500) or 500
         if code == 500:
             db.session.rollback()
-        title, message = messages.get(code, messages[500])
-        if code == 413:
-            message = message.format(limit=size_text(request.max_content_length))
+        key = code if code in MESSAGES else 500
+        values = {"limit": size_text(request.max_content_length)} if code == 413 else {}
         if request.path.startswith("/api/") or request.endpoint in JSON_ENDPOINTS:
+            title, message = error_text(key, **values)
             return {"error": title, "message": message}, code
-        return render_template("errors/error.html", code=code, title=title, message=message), code
+        return error_page(code, key, **values)
 
-    for code in messages:
-        app.register_error_handler(code, render_error)
+    for code in MESSAGES:
+        if isinstance(code, int):
+            app.register_error_handler(code, render_error)
 
     @app.errorhandler(CSRFError)
     def csrf_error(error):
-        return render_template("errors/error.html", code=400, title="Form expired",
-                               message="This form was open too long or came from another site. "
-                                       "Go back, reload the page and send it again."), 400
+        return error_page(400, "csrf")
 
 
 def size_text(n: int | None) -> str:
@@ -252,7 +240,7 @@ def register_security_headers(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    from app.cli import backup_cli, codes_cli, content_cli, deploy_cli, setup_cli, users_cli
+    from app.cli import backup_cli, codes_cli, content_cli, deploy_cli, exams_cli, setup_cli, users_cli
 
     app.cli.add_command(users_cli)
     app.cli.add_command(content_cli)
@@ -260,12 +248,13 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(setup_cli)
     app.cli.add_command(deploy_cli)
     app.cli.add_command(backup_cli)
+    app.cli.add_command(exams_cli)
 
 
 def register_template_helpers(app: Flask) -> None:
     app.jinja_env.add_extension("jinja2.ext.do")
-    from app.models.users import utcnow
-    app.jinja_env.globals["now_utc"] = utcnow
+    from app import clock
+    app.jinja_env.globals["now_utc"] = clock.utcnow
 
     @app.context_processor
     def inject_site():

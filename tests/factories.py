@@ -35,7 +35,7 @@ def assignment(app, class_id: int, kind: str = "case", ref: str = CASE, opens: t
     """An assignment opening and falling due these spans from now (``due=None``: no due date)."""
     from app.extensions import db
     from app.models import Classroom
-    from app.models.users import utcnow
+    from app.clock import utcnow
     from app.services import classes as class_service
 
     with app.app_context():

@@ -36,27 +36,15 @@ from app.claims.payer import DISTINCT_MODIFIERS, EM_BYPASS_MODIFIERS, REOPENING,
 from app.claims.reference import demographics, global_days, valid_on
 from app.claims.remittance import CO, PR, StatusError
 from app.codes.model import needs_phrase
+from app.codes.shapes import is_modifier, procedure_system
 
 FRONT_END, CLAIM, LINE = "front_end", "claim", "line"
 STAGES = (FRONT_END, CLAIM, LINE)
 
-#: CPT: 5 digits, or 4 digits and F/T/U/M; HCPCS Level II: a letter and 4 digits
-CPT_RE = re.compile(r"^(?:\d{5}|\d{4}[FTUM])$")
-HCPCS_RE = re.compile(r"^[A-V]\d{4}$")
-MODIFIER_RE = re.compile(r"^[A-Z0-9]{2}$")
 NPI_RE = re.compile(r"^\d{10}$")
 TAX_ID_RE = re.compile(r"^\d{2}-?\d{7}$")
 MAX_MODIFIERS = 4
 MAX_POINTERS = 4
-
-
-def procedure_system(code: str) -> str | None:
-    """``cpt``, ``hcpcs`` or None, from the shape of the code."""
-    if CPT_RE.match(code):
-        return "cpt"
-    if HCPCS_RE.match(code):
-        return "hcpcs"
-    return None
 
 
 def npi_valid(npi: str) -> bool:
@@ -412,7 +400,7 @@ class Modifiers(FrontEndRule):
                 yield self.msg("24D", f"Line {n}: {len(line.modifiers)} modifiers; box 24D holds four.", "453",
                                line=n)
             for m in line.modifiers:
-                if not MODIFIER_RE.match(m) or ctx.entry("modifier", m) is None:
+                if not is_modifier(m) or ctx.entry("modifier", m) is None:
                     yield self.msg("24D", f"Line {n}: {m!r} is not a modifier.", "453", line=n)
 
 

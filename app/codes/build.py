@@ -31,6 +31,7 @@ from typing import Iterable, Iterator
 from ._schema import SCHEMA_VERSION
 from .cpt_wording import CptWordingError, check_label_files
 from .model import CPT, HCPCS, ICD10CM, MODIFIER, POS
+from .shapes import ICD10CM_PATTERN, is_cpt
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -93,8 +94,9 @@ CREATE VIRTUAL TABLE head_fts USING fts5(
 # Excludes1 reference parsing
 # --------------------------------------------------------------------------------------------
 
-# 2nd character is a digit, except categories such as QA0 (letter, letter, digit); "NOS" is no code
-_CODE = r"[A-Z](?:[0-9][0-9A-Z]|[A-Z][0-9])(?:\.[0-9A-Z]{1,4})?"
+# one ICD-10-CM shape inside and outside parentheses (app/codes/shapes.py: QA0 yes; "NOS",
+# "HIV", "LAC" no)
+_CODE = ICD10CM_PATTERN
 _REF_RE = re.compile(
     rf"(?<![0-9A-Za-z.])({_CODE})"          # first code
     rf"(?:(?:\s*-\s*({_CODE}))"             # ... a range I10-I16
@@ -102,10 +104,8 @@ _REF_RE = re.compile(
     rf"(?![0-9A-Za-z])"
 )
 _PAREN_RE = re.compile(r"\(([^()]*)\)")
-# outside parentheses only codes with a digit in 2nd position (avoids words such as "HIV")
-_BARE_CODE = r"[A-Z][0-9][0-9A-Z](?:\.[0-9A-Z]{1,4})?"
 _BARE_REF_RE = re.compile(
-    rf"(?<![0-9A-Za-z.])({_BARE_CODE})(?:(?:\s*-\s*({_BARE_CODE}))|(\.?-))?(?![0-9A-Za-z])"
+    rf"(?<![0-9A-Za-z.])({_CODE})(?:(?:\s*-\s*({_CODE}))|(\.?-))?(?![0-9A-Za-z])"
 )
 
 
@@ -406,9 +406,6 @@ class CptImportError(ValueError):
     """The descriptor file is invalid; nothing was changed."""
 
 
-_CPT_RE = re.compile(r"^\d{4}[0-9A-Z]$")
-
-
 def import_cpt_descriptors(db_path: str | Path, csv_path: str | Path) -> int:
     """Replace our CPT labels with an institution's licensed descriptors (CSV: code,descriptor).
 
@@ -442,8 +439,9 @@ def import_cpt_descriptors(db_path: str | Path, csv_path: str | Path) -> int:
         if len(rec) != 2:
             raise CptImportError(f"{csv_path}, line {line_no}: expected 2 columns (code,descriptor), got {len(rec)}")
         code, desc = rec[0].strip().upper(), rec[1].strip()
-        if not _CPT_RE.match(code):
-            raise CptImportError(f"{csv_path}, line {line_no}: {rec[0]!r} is not a CPT code (5 characters: 4 digits then a digit or letter)")
+        if not is_cpt(code):
+            raise CptImportError(f"{csv_path}, line {line_no}: {rec[0]!r} is not a CPT code "
+                                 "(5 digits, or 4 digits then A, F, M, T or U)")
         if not desc:
             raise CptImportError(f"{csv_path}, line {line_no}: empty descriptor for {code}")
         if code in rows:

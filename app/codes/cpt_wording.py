@@ -28,6 +28,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Iterable
 
+from .shapes import CPT_PATTERN
+
 DATA_DIR = Path(__file__).resolve().parent / "data"
 SHAPES_PATH = DATA_DIR / "cpt_descriptor_shapes.txt"
 RETIRED_PATH = DATA_DIR / "cpt_retired_labels.sha256"
@@ -145,7 +147,7 @@ def label_problems(label: str) -> list[str]:
     return problems
 
 
-_CODE_RE = re.compile(r"(?<![\w.$])(\d{4}[0-9FTU])(?![\w])")
+_CODE_RE = re.compile(rf"(?<![\w.$])({CPT_PATTERN})(?![\w])")
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from ._schema import SCHEMA_VERSION
 from .model import CPT, HCPCS, ICD10CM, MODIFIER, POS, SYSTEMS, Code
+from .shapes import is_cpt, is_hcpcs, is_icd10cm, is_modifier, is_pos
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_DB_PATH = REPO_ROOT / "instance" / "codes.sqlite"
@@ -29,11 +30,6 @@ __all__ = [
 # Normalisation
 # --------------------------------------------------------------------------------------------
 
-_ICD_RE = re.compile(r"^[A-Z][0-9A-Z][0-9A-Z][0-9A-Z]{0,4}$")
-_CPT_RE = re.compile(r"^[0-9]{4}[0-9A-Z]$")
-_HCPCS_RE = re.compile(r"^[A-V][0-9]{4}$")
-_MOD_RE = re.compile(r"^[0-9A-Z]{2}$")
-_POS_RE = re.compile(r"^[0-9]{1,2}$")
 _SPACES = re.compile(r"\s+")
 
 
@@ -55,18 +51,18 @@ def normalize(system: str, raw) -> str | None:
             if s.endswith("-"):          # tabular notation "E11.-" names the category
                 s = s[:-1]
             s = s.replace(".", "")
-            if not _ICD_RE.match(s) or not s[0].isalpha():
+            if not is_icd10cm(s, dot_optional=True):
                 return None
             return s if len(s) == 3 else f"{s[:3]}.{s[3:]}"
         if system == CPT:
-            return s if _CPT_RE.match(s) else None
+            return s if is_cpt(s) else None
         if system == HCPCS:
-            return s if _HCPCS_RE.match(s) else None
+            return s if is_hcpcs(s) else None
         if system == MODIFIER:
             s = s.lstrip("-")
-            return s if _MOD_RE.match(s) else None
+            return s if is_modifier(s) else None
         if system == POS:
-            return s.zfill(2) if _POS_RE.match(s) else None
+            return s.zfill(2) if is_pos(s.zfill(2)) else None
     except Exception:  # pragma: no cover - belt and braces: normalise never raises
         return None
     return None

@@ -13,23 +13,25 @@ POS = "pos"
 SYSTEMS = (ICD10CM, HCPCS, CPT, MODIFIER, POS)
 
 
-
-def needs_phrase(detail: str | None) -> str:
+def needs_phrase(detail: str | None, subject: str = "it") -> str:
     """What a header lacks as one clause to put after a dash or colon: ``it needs ...``.
 
     ``CodeSet.missing_detail`` answers in two shapes: a noun ("a 5th character (which knee)",
     from small in-memory code sets) or a sentence ("needs a 5th character ...", from the built
     code book), and, for a chapter or block, a whole statement ("E08-E13 is a block ...").
     Callers that glued "needs" in front of the sentence shape printed "needs needs"; this one
-    helper reads every shape. Empty for no detail.
+    helper reads every shape, for every caller (grader, claim edits, content checks). Empty for
+    no detail. ``subject=""`` drops the "it" (``— needs a 7th character``, the content check's
+    wording after the code it names).
     """
     text = (detail or "").strip()
     if not text:
         return ""
+    lead = f"{subject} " if subject else ""
     if text.lower().startswith("needs "):
-        return f"it {text}"
+        return f"{lead}{text}"
     if text.lower().startswith(("a ", "an ", "more ", "the ", "placeholder")):
-        return f"it needs {text}"
+        return f"{lead}needs {text}"
     return text
 
 @dataclass(frozen=True)

@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from app.codes.cpt_wording import label_problems
+from app.codes.model import needs_phrase
+from app.codes.shapes import is_cpt, is_icd10cm, is_modifier, is_procedure, procedure_system
 from app.content.errors import ContentError
 from app.content.reader import Node, Reader, check_slug, load_dir
 from app.content.markdown import markdown_problem
@@ -32,13 +34,6 @@ DOMAIN_TAGS = frozenset(
         "modifiers",
     ]
 )
-#: shape of an ICD-10-CM code (with or without the dot); existence is checked by check_case_codes
-ICD_RE = re.compile(r"^[A-Z][0-9][0-9A-Z](?:\.?[0-9A-Z]{1,4})?$")
-#: CPT numbers: five digits (incl. anesthesia 00100-01999), or four digits and a letter (F, T, U, M)
-CPT_RE = re.compile(r"^(?:\d{5}|\d{4}[A-Z])$")
-#: HCPCS Level II: a letter and four digits
-HCPCS_RE = re.compile(r"^[A-Z]\d{4}$")
-MODIFIER_RE = re.compile(r"^[A-Z0-9]{2}$")
 MAX_LABEL_WORDS = 6
 
 TOP_KEYS = {
@@ -134,13 +129,13 @@ def _diagnosis(r: Reader, node: Node, n: int) -> KeyLine:
         raise r.err(node, f"{what}: missing 'code'")
     cnode = fields["code"][1]
     code = r.string(cnode, f"{what}: code").strip().upper()
-    if not ICD_RE.match(code):
+    if not is_icd10cm(code, dot_optional=True):  # existence is checked by check_case_codes
         raise r.err(cnode, f"{what}: '{code}' is not shaped like an ICD-10-CM code")
     code = _norm_icd(code)
 
     def alternative(anode: Node) -> str:
         alt = r.string(anode, f"{what}: accept entry").strip().upper()
-        if not ICD_RE.match(alt):
+        if not is_icd10cm(alt, dot_optional=True):
             raise r.err(anode, f"{what}: accept entry '{alt}' is not shaped like an ICD-10-CM code")
         return _norm_icd(alt)
 
@@ -165,8 +160,8 @@ def _key_tail(r: Reader, node: Node, fields: dict, rwhat: str, what: str, altern
 
 def _procedure_code(r: Reader, node: Node, what: str) -> str:
     code = r.string(node, what).strip().upper()
-    if not (CPT_RE.match(code) or HCPCS_RE.match(code)):
-        raise r.err(node, f"{what}: '{code}' is not a CPT number (5 digits, or 4 digits and a letter) "
+    if not is_procedure(code):
+        raise r.err(node, f"{what}: '{code}' is not a CPT number (5 digits, or 4 digits and A, F, M, T or U) "
                           "or a HCPCS code (a letter and 4 digits)")
     return code
 
@@ -188,7 +183,7 @@ def _procedure(r: Reader, node: Node, n: int) -> KeyLine:
         if words > MAX_LABEL_WORDS:
             raise r.err(lnode, f"{what}: label has {words} words; at most {MAX_LABEL_WORDS} "
                                "(our own short wording, never a CPT descriptor)")
-        if CPT_RE.match(code):
+        if is_cpt(code):
             problems = label_problems(label)  # the CPT wording rule (app/codes/cpt_wording.py)
             if problems:
                 raise r.err(lnode, f"{what}: label breaks the CPT wording rule: {'; '.join(problems)}")
@@ -196,7 +191,7 @@ def _procedure(r: Reader, node: Node, n: int) -> KeyLine:
     if "modifiers" in fields:
         for mnode in r.sequence(fields["modifiers"][1], f"{what}: modifiers"):
             mod = r.string(mnode, f"{what}: modifier").strip().upper()
-            if not MODIFIER_RE.match(mod):
+            if not is_modifier(mod):
                 raise r.err(mnode, f"{what}: modifier '{mod}' must be 2 letters or digits")
             modifiers.append(mod)
             modifier_lines.append(mnode.line)
@@ -311,16 +306,6 @@ def load_cases(directory: str | Path) -> list[Case]:
 # --------------------------------------------------------------------------- code checks
 
 
-def procedure_system(code: str) -> str | None:
-    """``cpt`` for CPT numbers, ``hcpcs`` for HCPCS Level II codes, else None."""
-    code = code.strip().upper()
-    if CPT_RE.match(code):
-        return "cpt"
-    if HCPCS_RE.match(code):
-        return "hcpcs"
-    return None
-
-
 def check_case_codes(case: Case, codes) -> list[ContentError]:
     """Check every code of the answer key against a code set (``app.codes.model.CodeSet``).
 
@@ -348,10 +333,8 @@ def check_case_codes(case: Case, codes) -> list[ContentError]:
             detail = (codes.missing_detail("icd10cm", code) or "").strip()
             if not detail:
                 err(line, f"{code}: not billable (a header, not a complete code)")
-            elif detail.lower().startswith("needs"):
-                err(line, f"{code}: not billable — {detail}")
             else:
-                err(line, f"{code}: not billable — needs {detail}")
+                err(line, f"{code}: not billable — {needs_phrase(detail, subject='')}")
 
     for k in case.diagnoses:
         check_icd(k.code, k.line)

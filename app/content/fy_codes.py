@@ -26,12 +26,13 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Iterable
 
+from app.codes.shapes import ICD10CM_DOT_OPTIONAL_PATTERN
 from app.content.errors import ContentError
 
 #: first day of the first fiscal year this check enforces (FY2027)
 CHECK_FROM = dt.date(2026, 10, 1)
-#: a code-shaped token: letter, digit, digit or letter, then up to 4 more characters (dot optional)
-ICD_TOKEN_RE = re.compile(r"(?<![\w.$/-])([A-TV-Z][0-9][0-9AB](?:\.?[0-9A-Z]{1,4})?)(?![\w])")
+#: an ICD-10-CM-shaped token, dot optional (app/codes/shapes.py)
+ICD_TOKEN_RE = re.compile(rf"(?<![\w.$/-])({ICD10CM_DOT_OPTIONAL_PATTERN})(?![\w])")
 
 
 def fiscal_year(on: dt.date) -> int:

@@ -23,14 +23,9 @@ from app.content.reader import SLUG_RE
 from app.content.yamlmarks import LineDict
 from app.grading import grade_case
 from app.params import small_digits
-from app.grading.parse import (
-    is_icd10cm_shape,
-    is_procedure_shape,
-    normalize_icd10cm,
-    normalize_modifier,
-    normalize_procedure,
-    procedure_system,
-)
+from app.codes.model import needs_phrase
+from app.codes.shapes import is_icd10cm, is_procedure, procedure_system
+from app.grading.parse import normalize_icd10cm, normalize_modifier, normalize_procedure
 
 #: fields every question has, whatever its type
 COMMON_FIELDS = ("type", "prompt", "points", "feedback")
@@ -434,7 +429,7 @@ def key_code_problems(key: dict, codes) -> dict[str, list[str]]:
     found: dict[str, list[str]] = {}
 
     def icd(code: str) -> None:
-        if not is_icd10cm_shape(code):
+        if not is_icd10cm(code, dot_optional=True):
             found.setdefault("diagnoses", []).append(f"{code}: not an ICD-10-CM code.")
             return
         entry = codes.get("icd10cm", code)
@@ -444,14 +439,12 @@ def key_code_problems(key: dict, codes) -> dict[str, list[str]]:
             detail = (codes.missing_detail("icd10cm", code) or "").strip()
             if not detail:
                 message = f"{code}: not billable (a header, not a complete code)."
-            elif detail.lower().startswith("needs"):
-                message = f"{code}: not billable — {detail}."
             else:
-                message = f"{code}: not billable — needs {detail}."
+                message = f"{code}: not billable — {needs_phrase(detail, subject='')}."
             found.setdefault("diagnoses", []).append(message)
 
     def px(code: str) -> None:
-        if not is_procedure_shape(code):
+        if not is_procedure(code):
             found.setdefault("procedures", []).append(f"{code}: not a CPT or HCPCS code.")
             return
         system = procedure_system(code)

@@ -60,6 +60,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from app.codes import shapes
 from app.content.errors import ContentError
 from app.content.reader import SLUG_RE, Node, Reader, load_dir
 from app.content.yamlmarks import LineDict
@@ -69,21 +70,17 @@ N_CHOICES = 4
 DIFFICULTIES = (1, 2, 3)
 SYSTEM_PREFIXES = ("icd10cm", "cpt", "hcpcs", "modifier", "pos")
 
-#: shapes used to infer a code's system when it has no prefix
-ICD_SHAPE = re.compile(r"^[A-Z][0-9][0-9A-Z](?:\.[0-9A-Z]{1,4})?$")
-CPT_SHAPE = re.compile(r"^(?:\d{5}|\d{4}[A-Z])$")
-HCPCS_SHAPE = re.compile(r"^[A-Z]\d{4}$")
-#: shapes accepted after an explicit prefix
+#: shapes accepted after an explicit prefix (without one, ``shapes.system_of`` names the system)
 PREFIXED_SHAPE = {
-    "icd10cm": re.compile(r"^[A-Z][0-9][0-9A-Z](?:\.?[0-9A-Z]{1,4})?$"),
-    "cpt": CPT_SHAPE,
-    "hcpcs": HCPCS_SHAPE,
-    "modifier": re.compile(r"^[A-Z0-9]{2}$"),
-    "pos": re.compile(r"^\d{2}$"),
+    "icd10cm": lambda code: shapes.is_icd10cm(code, dot_optional=True),
+    "cpt": shapes.is_cpt,
+    "hcpcs": shapes.is_hcpcs,
+    "modifier": shapes.is_modifier,
+    "pos": shapes.is_pos,
 }
 #: code-shaped tokens in free text that must be listed in ``codes``
 TEXT_CODE_RE = re.compile(
-    r"(?<![\w.$/-])(\d{5}|\d{4}[FTUM]|[A-V]\d{4}|[A-Z]\d[0-9A-Z]\.[0-9A-Z]{1,4})(?![\w])"
+    rf"(?<![\w.$/-])({shapes.CPT_PATTERN}|{shapes.HCPCS_PATTERN}|{shapes.ICD10CM_DOTTED_PATTERN})(?![\w])"
 )
 
 TOP_KEYS = ("domain", "title", "exams", "questions")
@@ -211,16 +208,12 @@ def parse_code(raw: str) -> tuple[str, str] | None:
     if system is not None:
         if system == "modifier":
             s = s.lstrip("-")
-        if not PREFIXED_SHAPE[system].match(s):
+        if not PREFIXED_SHAPE[system](s):
             return None
-    elif CPT_SHAPE.match(s):
-        system = "cpt"
-    elif HCPCS_SHAPE.match(s):
-        system = "hcpcs"
-    elif ICD_SHAPE.match(s):
-        system = "icd10cm"
     else:
-        return None
+        system = shapes.system_of(s)
+        if system is None:
+            return None
     if system == "icd10cm":
         key = s.replace(".", "")
         s = key if len(key) <= 3 else f"{key[:3]}.{key[3:]}"

@@ -1,6 +1,6 @@
 """Practice exams: timed certification-style forms drawn from the question bank, and spaced review."""
 from flask import Blueprint
 
-bp = Blueprint("exams", __name__, cli_group="exams")
+bp = Blueprint("exams", __name__)
 
-from app.exams import cli, routes  # noqa: E402,F401
+from app.exams import routes  # noqa: E402,F401

@@ -2,9 +2,11 @@ from flask import abort, flash, jsonify, redirect, render_template, request, url
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
+from app import clock
 from app.auth.decorators import role_required
+from app.errors import error_page
 from app.exams import bp
-from app.exams.blueprints import Blueprint
+from app.examforms.blueprints import BlueprintSpec
 from app.exams.forms import ConfirmForm, ExamDateForm, StartForm
 from app.params import small_digits
 from app.services import exams as exam_service
@@ -20,17 +22,14 @@ def csrf_error(error):
     if _json_wanted():
         return jsonify(error="csrf", message="The page's security token is missing or expired. "
                                              "Reload the page; your saved answers are kept."), 400
-    return render_template("errors/error.html", code=400, title="Form expired",
-                           message="This form was open too long or came from another site. "
-                                   "Go back, reload the page and send it again."), 400
+    return error_page(400, "csrf")
 
 
 @bp.errorhandler(404)
 def not_found(error):
     if _json_wanted():
         return jsonify(error="not-found", message="There is no such exam attempt."), 404
-    return render_template("errors/error.html", code=404, title="Not found",
-                           message="There is no page at this address."), 404
+    return error_page(404)
 
 
 @bp.before_app_request
@@ -60,7 +59,7 @@ def _own(attempt_id: int):
 def index():
     attempts = exam_service.attempts_for(current_user.id)
     review_service.sync_case_codes(current_user.id)
-    rows = [(row, Blueprint.from_data(row.data), exam_service.plan_for(row)) for row in exam_service.blueprints()]
+    rows = [(row, BlueprintSpec.from_data(row.data), exam_service.plan_for(row)) for row in exam_service.blueprints()]
     open_by_slug = {a.blueprint_slug: a for a in attempts if not a.finished}
     return render_template("exams/index.html", rows=rows, attempts=attempts, open_by_slug=open_by_slug,
                            titles=exam_service.domain_titles(), form=StartForm(),
@@ -85,7 +84,7 @@ def start(slug):
 
 def _render_item(attempt, position, status=200, message=None):
     answers = exam_service.answers_of(attempt)
-    bp = Blueprint.from_data(attempt.blueprint)
+    bp = BlueprintSpec.from_data(attempt.blueprint)
     return render_template(
         "exams/attempt.html", attempt=attempt, bp=bp, item=exam_service.item_view(attempt, position, answers),
         answers=answers, remaining=exam_service.remaining_seconds(attempt), total=len(attempt.items),
@@ -185,7 +184,7 @@ def submit(attempt_id):
     unanswered = [i + 1 for i in range(len(attempt.items)) if answers.get(i) is None or answers[i].choice is None]
     flagged = [i + 1 for i, a in sorted(answers.items()) if a.flagged]
     return render_template("exams/submit.html", attempt=attempt, form=form, unanswered=unanswered, flagged=flagged,
-                           remaining=exam_service.remaining_seconds(attempt), bp=Blueprint.from_data(attempt.blueprint))
+                           remaining=exam_service.remaining_seconds(attempt), bp=BlueprintSpec.from_data(attempt.blueprint))
 
 
 @bp.route("/attempts/<int:attempt_id>/results")
@@ -198,7 +197,7 @@ def results(attempt_id):
     if not attempt.finished:
         flash("Results appear once the exam is submitted or its time runs out.", "info")
         return redirect(url_for("exams.attempt", attempt_id=attempt.id))
-    return render_template("exams/results.html", attempt=attempt, bp=Blueprint.from_data(attempt.blueprint),
+    return render_template("exams/results.html", attempt=attempt, bp=BlueprintSpec.from_data(attempt.blueprint),
                            questions=exam_service.questions_of(attempt), answers=exam_service.answers_of(attempt))
 
 
@@ -235,7 +234,7 @@ def exam_date():
     if not form.validate_on_submit():
         flash("Enter the exam date as YYYY-MM-DD, or leave it empty.", "error")
         return redirect(url_for("exams.review"))
-    if form.exam_date.data is not None and form.exam_date.data <= review_service.today():
+    if form.exam_date.data is not None and form.exam_date.data <= clock.today():
         flash("The exam date must be after today.", "error")
         return redirect(url_for("exams.review"))
     review_service.set_exam_date(current_user.id, form.exam_date.data)

@@ -62,16 +62,16 @@ import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from app.codes.model import needs_phrase
+from app.codes.shapes import is_icd10cm, is_modifier, is_procedure, procedure_system
+
 from .assign import best_assignment
 from .parse import (
     GivenLine,
     KeyEntry,
-    is_icd10cm_shape,
-    is_procedure_shape,
     normalize_icd10cm,
     parse_key,
     parse_response,
-    procedure_system,
     shown,
 )
 from .verdicts import (
@@ -321,8 +321,8 @@ def _check_diagnosis(line: GivenLine, key_codes: frozenset[str], book: _Book) ->
     code = line.code
     if not code:
         return _Checked(line, shown(line.raw), INVALID, f"not a code: {shown(line.raw) or 'empty'}")
-    if not is_icd10cm_shape(code):
-        hint = " (it looks like a procedure code)" if is_procedure_shape(_plain(code)) else ""
+    if not is_icd10cm(code, dot_optional=True):
+        hint = " (it looks like a procedure code)" if is_procedure(_plain(code)) else ""
         return _Checked(line, shown(line.raw), INVALID, f"{shown(line.raw)} is not an ICD-10-CM code{hint}")
     entry = book.entry(ICD10CM, code)
     if entry is None:
@@ -331,7 +331,7 @@ def _check_diagnosis(line: GivenLine, key_codes: frozenset[str], book: _Book) ->
         edition = book.release if book.release.startswith("ICD-10-CM") else "ICD-10-CM"
         reason = f"{code} does not exist in {edition}"
         hint = book.missing_detail(ICD10CM, code)  # e.g. a placeholder X slip: S01.01A for S01.01XA
-        return _Checked(line, code, INVALID, f"{reason}: {_needs(hint)}" if hint else reason)
+        return _Checked(line, code, INVALID, f"{reason}: {needs_phrase(hint)}" if hint else reason)
     canonical = entry.code if isinstance(getattr(entry, "code", None), str) else code
     description = book.description(ICD10CM, canonical)
     if getattr(entry, "billable", True) is False and canonical not in key_codes:
@@ -340,7 +340,7 @@ def _check_diagnosis(line: GivenLine, key_codes: frozenset[str], book: _Book) ->
             line,
             canonical,
             NOT_BILLABLE,
-            f"{canonical} is a header, not a billable code: {_needs(missing)}",
+            f"{canonical} is a header, not a billable code: {needs_phrase(missing)}",
             description,
         )
     return _Checked(line, canonical, description=description)
@@ -350,8 +350,8 @@ def _check_procedure(line: GivenLine, key_codes: frozenset[str], book: _Book) ->
     code = line.code
     if not code:
         checked = _Checked(line, shown(line.raw), INVALID, f"not a code: {shown(line.raw) or 'empty'}")
-    elif not is_procedure_shape(code):
-        hint = " (it looks like an ICD-10-CM diagnosis code)" if is_icd10cm_shape(code) else ""
+    elif not is_procedure(code):
+        hint = " (it looks like an ICD-10-CM diagnosis code)" if is_icd10cm(code, dot_optional=True) else ""
         checked = _Checked(line, shown(line.raw), INVALID, f"{shown(line.raw)} is not a CPT or HCPCS code{hint}")
     else:
         system = procedure_system(code)
@@ -369,19 +369,9 @@ def _check_procedure(line: GivenLine, key_codes: frozenset[str], book: _Book) ->
             canonical = entry.code if isinstance(getattr(entry, "code", None), str) else code
             checked = _Checked(line, canonical, description=book.description(system, canonical))
     checked.bad_modifiers = tuple(
-        m for m in line.modifiers if not re.fullmatch(r"[0-9A-Z]{2}", m) or book.entry(MODIFIER, m) is None
+        m for m in line.modifiers if not is_modifier(m) or book.entry(MODIFIER, m) is None
     )
     return checked
-
-
-def _needs(detail: str) -> str:
-    """Code sets word what is missing either as a noun ("a 7th character") or as a sentence
-    ("needs a 7th character (A initial encounter, ...)"); make both read well after a colon."""
-    if detail.startswith(("a ", "an ", "more ", "the ", "placeholder")):
-        return f"it needs {detail}"
-    if detail.startswith("needs "):
-        return f"it {detail}"
-    return detail
 
 
 def _mark_duplicates(checked: list[_Checked], same) -> None:
@@ -610,7 +600,7 @@ def _grade_procedures(keys: tuple[KeyEntry, ...], lines: tuple[GivenLine, ...], 
 
     verdicts = []
     for i, entry in enumerate(keys):
-        expected_description = book.description(procedure_system(entry.code), entry.code)
+        expected_description = book.description(procedure_system(entry.code) or "cpt", entry.code)
         if i in paired:
             j, match = paired[i]
             verdicts.append(

@@ -15,10 +15,6 @@ MAX_UNITS = 1_000_000
 #: Raw text longer than this is cut before normalising; the longest code is 8 characters.
 MAX_RAW = 64
 
-ICD10CM_SHAPE = re.compile(r"[A-Z][0-9][0-9A-Z](?:[0-9A-Z]{1,4})?")
-CPT_SHAPE = re.compile(r"[0-9]{4}[0-9FTU]")
-HCPCS_SHAPE = re.compile(r"[A-V][0-9]{4}")
-MODIFIER_SHAPE = re.compile(r"[0-9A-Z]{2}")
 _NOT_CODE_CHARS = re.compile(r"[^0-9A-Z]")
 _SPACES_AND_DOTS = re.compile(r"[\s.]+")
 _LIST_SEPARATORS = re.compile(r"[,;\n]+")
@@ -54,19 +50,6 @@ def normalize_procedure(raw: object) -> str:
 def normalize_modifier(raw: object) -> str:
     """``-25``, `` 25`` and ``lt`` become ``25`` and ``LT``."""
     return _squeeze(raw).lstrip("-")
-
-
-def is_icd10cm_shape(code: str) -> bool:
-    return bool(ICD10CM_SHAPE.fullmatch(code.replace(".", "")))
-
-
-def is_procedure_shape(code: str) -> bool:
-    return bool(CPT_SHAPE.fullmatch(code) or HCPCS_SHAPE.fullmatch(code))
-
-
-def procedure_system(code: str) -> str:
-    """HCPCS Level II codes start with a letter; CPT codes (categories I–III, PLA) with a digit."""
-    return "hcpcs" if code[:1].isalpha() else "cpt"
 
 
 def shown(raw: object) -> str:

@@ -5,7 +5,7 @@ from app.auth.decorators import role_required
 from app.instructor import bp
 from app.instructor.forms import AssignmentForm, ClassForm
 from app.instructor.render import gradebook_rows
-from app.models.users import utcnow
+from app import clock
 from app.extensions import db
 from app.models import User
 from app.services import classes as class_service
@@ -45,7 +45,7 @@ def class_page(class_id):
         kind if kind in KINDS else "case", classroom.instructor_id)
     if request.method == "GET":
         form.kind.data = kind
-        form.opens_at.data = utcnow().replace(second=0, microsecond=0)
+        form.opens_at.data = clock.utcnow().replace(second=0, microsecond=0)
     if form.validate_on_submit():
         try:
             class_service.create_assignment(classroom, form.kind.data, form.ref.data, form.opens_at.data, form.due_at.data)

@@ -6,7 +6,7 @@ from datetime import datetime
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from app.models.users import utcnow
+from app.clock import utcnow
 
 
 class AttemptMixin:

@@ -7,7 +7,8 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from app.extensions import db
-from app.models.users import User, utcnow
+from app.clock import utcnow
+from app.models.users import User
 
 
 class Classroom(db.Model):

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from app.extensions import db
-from app.models.users import utcnow
+from app.clock import utcnow
 
 
 class ExamQuestion(db.Model):

@@ -10,8 +10,9 @@ from markupsafe import Markup
 
 from app.content.markdown import render_markdown
 from app.extensions import db
+from app.clock import utcnow
 from app.models.attempts import AttemptMixin
-from app.models.users import User, utcnow
+from app.models.users import User
 
 
 @functools.lru_cache(maxsize=1024)

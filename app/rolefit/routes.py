@@ -7,7 +7,7 @@ from flask_login import current_user
 from app.auth.decorators import role_required
 from app.rolefit import bp
 from app.rolefit.forms import RoleFitForm
-from app.rolefit.scoring import load_rolefit, score
+from app.careerfit.scoring import load_rolefit, score
 from app.services import rolefit as rolefit_service
 
 

@@ -12,11 +12,11 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.claims.model import DX_LETTERS, money
+from app.codes.shapes import is_modifier
 from app.params import small_digits
 from app.services.scenarios import ACTION_LABELS
 
 MAX_LINES = 8
-MODIFIER_RE = re.compile(r"^[A-Z0-9]{2}$")
 SPLIT = re.compile(r"[\s,;/]+")
 
 
@@ -69,7 +69,7 @@ class ServiceLineForm(Form):
         mods = _split(field.data)
         if len(mods) > 4:
             raise ValidationError("At most four modifiers on a line.")
-        bad = [m for m in mods if not MODIFIER_RE.match(m)]
+        bad = [m for m in mods if not is_modifier(m)]
         if bad:
             raise ValidationError(f"A modifier is two letters or digits: {', '.join(bad)}.")
 

@@ -3,6 +3,7 @@ import datetime as dt
 from flask import abort, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from app import clock
 from app.auth.decorators import role_required
 from app.claims import Claim
 from app.params import db_int
@@ -116,7 +117,7 @@ def lab():
     form = LabForm()
     form.member.choices = choices([("", "— choose a patient —")] + [
         (m.member_id, f"{m.name} · born {m.birth_date} · {m.plan or 'plan'} · ID {m.member_id}") for m in members])
-    today = dt.datetime.now(dt.timezone.utc).date()
+    today = clock.today()
     if request.method == "GET":
         form.as_of.data = today.isoformat()
         form.place_of_service.data = "11"

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import Assignment, Enrollment
-from app.models.users import utcnow
+from app import clock
 
 A = TypeVar("A")
 
@@ -31,7 +31,7 @@ def check_submission(assignment_id: int | None, student_id: int, kind: str, ref:
     assignment = assignment_for_student(assignment_id, student_id)
     if assignment is None or assignment.kind != kind or assignment.ref != ref:
         raise AssignmentClosed("This work is not assigned to you.")
-    now = utcnow()
+    now = clock.utcnow()
     if not assignment.is_open(now):
         raise AssignmentClosed(f"This assignment opens on {assignment.opens_at:%d %B %Y at %H:%M} UTC.")
     return assignment, assignment.is_late(now)

@@ -12,7 +12,7 @@ from flask_login import UserMixin
 
 from app.extensions import db
 from app.models import AuthSession, LoginFailure, Role, User
-from app.models.users import utcnow
+from app import clock
 from app.services.passwords import hash_password, needs_rehash, password_problem, verify_password
 
 #: last_seen_at is written at most this often, so reading pages doesn't write on every request
@@ -82,7 +82,7 @@ def note_registration_attempt(client_ip: str) -> None:
     """Count a registration attempt from ``client_ip`` in the database (shared by every worker and host);
     raise TooManyAttempts past ``REGISTRATIONS_PER_IP`` in ``REGISTRATION_WINDOW``."""
     cfg = current_app.config
-    now = utcnow()
+    now = clock.utcnow()
     key = f"register-ip:{client_ip}"
     if _failures_since(key, now - cfg["REGISTRATION_WINDOW"]) >= cfg["REGISTRATIONS_PER_IP"]:
         raise TooManyAttempts()
@@ -112,7 +112,7 @@ def _wait_after_failures(failures: int, last_failure, now) -> int:
 def wait_for_ceiling(key: str, limit: int, window: timedelta, now=None) -> int:
     """Seconds until the oldest attempt under ``key`` leaves the sliding ``window``, if ``limit`` are in it;
     else 0. Any limit counted in ``login_failures`` (logins, join codes) asks here."""
-    now = now or utcnow()
+    now = now or clock.utcnow()
     times = db.session.scalars(sa.select(LoginFailure.created_at).where(
         LoginFailure.key == key, LoginFailure.created_at > now - window)
         .order_by(LoginFailure.created_at.desc()).limit(limit)).all()
@@ -123,7 +123,7 @@ def wait_for_ceiling(key: str, limit: int, window: timedelta, now=None) -> int:
 
 def note_failures(*keys: str) -> None:
     """Count one failed attempt under each key (and trim rows older than a day)."""
-    now = utcnow()
+    now = clock.utcnow()
     db.session.add_all([LoginFailure(key=key, created_at=now) for key in keys])
     db.session.execute(sa.delete(LoginFailure).where(LoginFailure.created_at < now - timedelta(days=1)))
     db.session.commit()
@@ -140,7 +140,7 @@ def login_wait(email: str, client_ip: str) -> int:
       many addresses.
     """
     cfg = current_app.config
-    now = utcnow()
+    now = clock.utcnow()
     since = now - cfg["LOGIN_FAILURE_WINDOW"]
     email = normalise_email(email)
     pair_key = limit_key("account-ip", email, client_ip)
@@ -219,7 +219,7 @@ def load_login_session(session_id: str) -> SignedInUser | None:
     row = db.session.connection().execute(_LOAD_SESSION, {"session_id": session_id}).first()
     if row is None:
         return None
-    cfg, now = current_app.config, utcnow()
+    cfg, now = current_app.config, clock.utcnow()
     sessions = AuthSession.__table__
     if (now - row.session_created_at > cfg["SESSION_ABSOLUTE_TIMEOUT"]
             or now - row.last_seen_at > cfg["SESSION_IDLE_TIMEOUT"]):

@@ -18,7 +18,7 @@ from flask import current_app
 
 from app.extensions import db
 from app.models import ContentRevision
-from app.models.users import utcnow
+from app import clock
 
 T = TypeVar("T")
 
@@ -69,6 +69,6 @@ def cached(key, build: Callable[[], T]) -> T:
 def bump_revision() -> None:
     """Called by the content import inside its transaction: every worker rebuilds after it."""
     row = db.session.get(ContentRevision, 1) or ContentRevision(id=1)
-    row.revision, row.imported_at = secrets.token_hex(16), utcnow()
+    row.revision, row.imported_at = secrets.token_hex(16), clock.utcnow()
     db.session.add(row)
     current_app.extensions.pop("content_cache", None)  # this process sees the import at once

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from app.content.errors import ContentError
 from app.content.questions import QuestionBank, check_question_codes, load_question_bank
-from app.exams.blueprints import Blueprint, check_blueprints, load_blueprints
+from app.examforms.blueprints import BlueprintSpec, check_blueprints, load_blueprints
 from app.extensions import db
 from app.models import ExamBlueprint, ExamQuestion
 from app.services.codes import CodeSetMissing, codeset
@@ -19,7 +19,7 @@ from app.services.codes import CodeSetMissing, codeset
 @dataclass(frozen=True)
 class ExamContent:
     bank: QuestionBank | None = None
-    blueprints: list[Blueprint] = field(default_factory=list)
+    blueprints: list[BlueprintSpec] = field(default_factory=list)
 
 
 def load_exams_checked(base: Path) -> tuple[ExamContent, list[ContentError]]:
@@ -36,7 +36,7 @@ def load_exams_checked(base: Path) -> tuple[ExamContent, list[ContentError]]:
         errors = check_question_codes(bank, codeset())
     except CodeSetMissing as exc:
         return ExamContent(), [ContentError(qdir, None, str(exc))]
-    blueprints: list[Blueprint] = []
+    blueprints: list[BlueprintSpec] = []
     if bfile.exists():
         try:
             blueprints = load_blueprints(bfile)

@@ -4,22 +4,18 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import sqlalchemy as sa
 
-from app.exams.blueprints import Blueprint, Plan, plan, score_form
+from app.examforms.blueprints import BlueprintSpec, Plan, plan, score_form
+from app import clock
 from app.extensions import db
+from app.services import review
 from app.models import ExamAnswer, ExamAttempt, ExamBlueprint, ExamQuestion
-from app.models.users import utcnow
 
 #: answers that arrive this long after the deadline still count (a save in flight when time ran out)
 GRACE = timedelta(seconds=30)
-
-
-def now() -> datetime:
-    """The service's clock (naive UTC). Tests patch this one function to move time."""
-    return utcnow()
 
 
 class ExamClosed(Exception):
@@ -53,7 +49,7 @@ def domain_titles() -> dict[str, str]:
 
 
 def plan_for(row: ExamBlueprint) -> Plan:
-    bp = Blueprint.from_data(row.data)
+    bp = BlueprintSpec.from_data(row.data)
     return plan(bp, pool_for(bp.exam))
 
 
@@ -67,10 +63,10 @@ def start_attempt(user_id: int, row: ExamBlueprint, token: str) -> ExamAttempt:
     existing = _by_token(user_id, token)
     if existing is not None:
         return existing
-    from app.exams.blueprints import draw_form
+    from app.examforms.blueprints import draw_form
 
-    bp = Blueprint.from_data(row.data)
-    started = now()
+    bp = BlueprintSpec.from_data(row.data)
+    started = clock.utcnow()
     attempt = ExamAttempt(user_id=user_id, blueprint_slug=bp.slug, blueprint=bp.as_data(), start_token=token,
                           started_at=started, deadline=started + timedelta(minutes=bp.minutes), items=[])
     db.session.add(attempt)
@@ -119,12 +115,12 @@ def attempts_for(user_id: int, limit: int = 30) -> list[ExamAttempt]:
 
 
 def remaining_seconds(attempt: ExamAttempt) -> int:
-    return max(0, int((attempt.deadline - now()).total_seconds()))
+    return max(0, int((attempt.deadline - clock.utcnow()).total_seconds()))
 
 
 def expired(attempt: ExamAttempt) -> bool:
     """Past the deadline and the grace: no more answers, and the attempt is due to be closed."""
-    return now() > attempt.deadline + GRACE
+    return clock.utcnow() > attempt.deadline + GRACE
 
 
 def answers_of(attempt: ExamAttempt) -> dict[int, ExamAnswer]:
@@ -157,7 +153,7 @@ def save_answer(attempt: ExamAttempt, position: int, choice: int | None, flagged
         row.choice = choice
         if flagged is not None:
             row.flagged = flagged
-        row.saved_at = now()
+        row.saved_at = clock.utcnow()
         try:
             db.session.commit()
             return row
@@ -172,7 +168,7 @@ def save_answer(attempt: ExamAttempt, position: int, choice: int | None, flagged
 def close(attempt: ExamAttempt, closed_by: str = "student") -> ExamAttempt:
     """Grade and close the attempt once: a second submit (or the timer racing a submit) changes
     nothing. Missed items go into the student's review queue."""
-    stamp = min(now(), attempt.deadline) if closed_by == "timer" else now()
+    stamp = min(clock.utcnow(), attempt.deadline) if closed_by == "timer" else clock.utcnow()
     # The conditional UPDATE is the lock: only the request that flips submitted_at grades.
     result = db.session.execute(
         sa.update(ExamAttempt).where(ExamAttempt.id == attempt.id, ExamAttempt.submitted_at.is_(None))
@@ -181,7 +177,7 @@ def close(attempt: ExamAttempt, closed_by: str = "student") -> ExamAttempt:
         db.session.rollback()
         db.session.refresh(attempt)
         return attempt
-    bp = Blueprint.from_data(attempt.blueprint)
+    bp = BlueprintSpec.from_data(attempt.blueprint)
     qids = [item["q"] for item in attempt.items]
     key = dict(db.session.execute(sa.select(ExamQuestion.qid, ExamQuestion.answer)
                                   .where(ExamQuestion.qid.in_(qids))).all())
@@ -193,7 +189,6 @@ def close(attempt: ExamAttempt, closed_by: str = "student") -> ExamAttempt:
         scaled=score.scaled,
         by_domain=[{"domain": d.domain, "title": titles.get(d.domain, d.domain), "correct": d.correct,
                     "total": d.total} for d in score.by_domain]))
-    from app.services import review
     missed = [item["q"] for item, ok in zip(attempt.items, score.right) if not ok]
     review.add_missed_items(attempt.user_id, missed, attempt.id)
     db.session.commit()
@@ -203,7 +198,7 @@ def close(attempt: ExamAttempt, closed_by: str = "student") -> ExamAttempt:
 
 def close_expired(user_id: int | None = None) -> int:
     """Close and grade every open attempt past its deadline and grace (one student's, or all)."""
-    query = sa.select(ExamAttempt).where(ExamAttempt.submitted_at.is_(None), ExamAttempt.deadline < now() - GRACE)
+    query = sa.select(ExamAttempt).where(ExamAttempt.submitted_at.is_(None), ExamAttempt.deadline < clock.utcnow() - GRACE)
     if user_id is not None:
         query = query.where(ExamAttempt.user_id == user_id)
     closed = 0

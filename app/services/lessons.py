@@ -17,7 +17,7 @@ from markupsafe import Markup
 from app.extensions import db
 from app.models import Lesson, LessonProgress, Track
 from app.services.content_cache import cached
-from app.models.users import utcnow
+from app import clock
 
 #: A re-read of the same lesson within this time is not written again (reading stays write-free).
 VIEW_WRITE_INTERVAL = timedelta(minutes=5)
@@ -179,7 +179,7 @@ def get_progress(user_id: int, lesson: LessonView) -> ProgressView | None:
 
 def record_view(user_id: int, lesson: LessonView, progress: ProgressView | None) -> ProgressView | None:
     """Remember the student opened the lesson (for "resume"); at most one write per few minutes."""
-    now = utcnow()
+    now = clock.utcnow()
     if progress is not None and now - progress.viewed_at < VIEW_WRITE_INTERVAL:
         return progress
     row = _progress(user_id, lesson)
@@ -213,7 +213,7 @@ def record_check(user_id: int, lesson: LessonView, result: CheckResult) -> None:
 def mark_complete(user_id: int, lesson: LessonView, complete: bool = True) -> None:
     row = _progress(user_id, lesson)
     if complete and row.completed_at is None:
-        row.completed_at = utcnow()
+        row.completed_at = clock.utcnow()
     elif not complete:
         row.completed_at = None
     _commit_progress()

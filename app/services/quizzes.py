@@ -28,7 +28,7 @@ from app.content.quizfiles import (
 )
 from app.extensions import db
 from app.models import Assignment, ClaimScenario, CodingCase, Enrollment, Quiz, QuizAttempt, QuizVersion, User
-from app.models.users import utcnow
+from app import clock
 from app.services.attempts import store_once
 from app.services.codes import CodeSetMissing, codeset
 
@@ -155,7 +155,7 @@ def version_for_submission(quiz: Quiz, live: QuizVersion, version_id: int | None
     if version_id in (None, live.id):
         return live
     shown = next((v for v in quiz.versions if v.id == version_id and v.frozen), None)
-    if shown is None or live.published_at is None or utcnow() - live.published_at > SUPERSEDED_GRACE:
+    if shown is None or live.published_at is None or clock.utcnow() - live.published_at > SUPERSEDED_GRACE:
         return None
     return shown
 
@@ -286,7 +286,7 @@ def create_quiz(owner_id: int | None, title: str, instructions: str = "", questi
                 slug: str | None = None) -> Quiz:
     """A new quiz with its first (draft) version."""
     for _ in range(3):
-        quiz = Quiz(slug=slug or _unique_slug(title), owner_id=owner_id, saved_by_id=owner_id, saved_at=utcnow())
+        quiz = Quiz(slug=slug or _unique_slug(title), owner_id=owner_id, saved_by_id=owner_id, saved_at=clock.utcnow())
         quiz.versions.append(QuizVersion(number=1, title=title.strip(), instructions=instructions or "",
                                          questions=copy.deepcopy(questions or [])))
         db.session.add(quiz)
@@ -326,7 +326,7 @@ def _claim(quiz: Quiz, revision: int, user_id: int | None) -> None:
     """Compare-and-set on the quiz's revision: one UPDATE, so two saves can't both win."""
     result = db.session.execute(
         sa.update(Quiz).where(Quiz.id == quiz.id, Quiz.revision == revision)
-        .values(revision=Quiz.revision + 1, saved_by_id=user_id, saved_at=utcnow())
+        .values(revision=Quiz.revision + 1, saved_by_id=user_id, saved_at=clock.utcnow())
         .execution_options(synchronize_session=False))
     if result.rowcount != 1:
         db.session.rollback()
@@ -393,7 +393,7 @@ def publish(quiz: Quiz, revision: int, user_id: int) -> QuizVersion:
         raise NothingToPublish("Add at least one question before publishing.")
     _claim(quiz, revision, user_id)
     latest = latest_version(quiz)
-    latest.published_at = latest.published_at or utcnow()
+    latest.published_at = latest.published_at or clock.utcnow()
     quiz.published_number = latest.number
     db.session.commit()
     return latest
@@ -534,7 +534,7 @@ def write_site_quizzes(found: list[tuple[QuizData, Path]], relative) -> dict[str
         if quiz is not None and quiz.content_hash == content_hash:
             continue
         if quiz is None:
-            quiz = Quiz(slug=data.slug, owner_id=None, saved_at=utcnow())
+            quiz = Quiz(slug=data.slug, owner_id=None, saved_at=clock.utcnow())
             db.session.add(quiz)
             number = 1
         else:
@@ -544,7 +544,7 @@ def write_site_quizzes(found: list[tuple[QuizData, Path]], relative) -> dict[str
                 quiz.versions.remove(latest)
                 db.session.flush()
         version = QuizVersion(number=number, title=data.title, instructions=data.instructions,
-                              questions=copy.deepcopy(list(data.questions)), published_at=utcnow())
+                              questions=copy.deepcopy(list(data.questions)), published_at=clock.utcnow())
         quiz.versions.append(version)
         quiz.published_number = number
         quiz.revision = (quiz.revision or 1) + 1

@@ -1,5 +1,5 @@
 """The spaced-review queue: missed exam items and missed case codes as cards scheduled by SM-2
-(see app/exams/sm2.py for the algorithm and its source)."""
+(see app/scheduling/sm2.py for the algorithm and its source)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -7,14 +7,10 @@ from datetime import date, timedelta
 
 import sqlalchemy as sa
 
-from app.exams import sm2
+from app import clock
+from app.scheduling import sm2
 from app.extensions import db
 from app.models import CaseAttempt, CodingCase, ExamQuestion, ReviewCard, ReviewSettings
-
-
-def today() -> date:
-    from app.services.exams import now  # one clock for exams and reviews (tests patch it)
-    return now().date()
 
 
 def settings(user_id: int) -> ReviewSettings:
@@ -35,13 +31,13 @@ def _add(user_id: int, kind: str, ref: str, context: dict, existing: dict | None
         card = db.session.scalar(sa.select(ReviewCard).where(ReviewCard.user_id == user_id, ReviewCard.kind == kind,
                                                              ReviewCard.ref == ref))
     if card is None:
-        card = ReviewCard(user_id=user_id, kind=kind, ref=ref, context=context, due=today(),
+        card = ReviewCard(user_id=user_id, kind=kind, ref=ref, context=context, due=clock.today(),
                           ease=sm2.INITIAL_EASE, interval=0, repetitions=0, lapses=0)
         db.session.add(card)
         if existing is not None:
             existing[ref] = card
         return
-    state = sm2.lapse(sm2.CardState(card.ease, card.interval, card.repetitions, card.due), today())
+    state = sm2.lapse(sm2.CardState(card.ease, card.interval, card.repetitions, card.due), clock.today())
     card.interval, card.repetitions, card.due = state.interval, state.repetitions, state.due
     card.lapses += 1
     card.context = context
@@ -99,7 +95,7 @@ def sync_case_codes(user_id: int) -> int:
 
 def due_count(user_id: int) -> int:
     return db.session.scalar(sa.select(sa.func.count()).select_from(ReviewCard).where(
-        ReviewCard.user_id == user_id, ReviewCard.due <= today())) or 0
+        ReviewCard.user_id == user_id, ReviewCard.due <= clock.today())) or 0
 
 
 @dataclass(frozen=True)
@@ -114,13 +110,13 @@ def summary(user_id: int) -> Summary:
     total = db.session.scalar(sa.select(sa.func.count()).select_from(ReviewCard)
                               .where(ReviewCard.user_id == user_id)) or 0
     upcoming = db.session.scalar(sa.select(sa.func.min(ReviewCard.due)).where(
-        ReviewCard.user_id == user_id, ReviewCard.due > today()))
+        ReviewCard.user_id == user_id, ReviewCard.due > clock.today()))
     row = db.session.get(ReviewSettings, user_id)
     return Summary(due_count(user_id), total, upcoming, row.exam_date if row else None)
 
 
 def next_card(user_id: int) -> ReviewCard | None:
-    return db.session.scalar(sa.select(ReviewCard).where(ReviewCard.user_id == user_id, ReviewCard.due <= today())
+    return db.session.scalar(sa.select(ReviewCard).where(ReviewCard.user_id == user_id, ReviewCard.due <= clock.today())
                              .order_by(ReviewCard.due, ReviewCard.id).limit(1))
 
 
@@ -135,14 +131,13 @@ def grade_card(user_id: int, card_id: int, quality: int) -> ReviewCard | None:
     card = db.session.scalar(sa.select(ReviewCard).where(ReviewCard.id == card_id, ReviewCard.user_id == user_id))
     if card is None:
         return None
-    if card.due > today():  # already reviewed (a second click): keep the first grade
+    if card.due > clock.today():  # already reviewed (a second click): keep the first grade
         return card
     row = db.session.get(ReviewSettings, user_id)
-    state = sm2.review(sm2.CardState(card.ease, card.interval, card.repetitions, card.due), quality, today(),
+    state = sm2.review(sm2.CardState(card.ease, card.interval, card.repetitions, card.due), quality, clock.today(),
                        row.exam_date if row else None)
     card.ease, card.interval, card.repetitions, card.due = state.ease, state.interval, state.repetitions, state.due
-    from app.services.exams import now
-    card.last_reviewed_at = now()
+    card.last_reviewed_at = clock.utcnow()
     db.session.commit()
     return card
 
@@ -151,9 +146,9 @@ def set_exam_date(user_id: int, exam_date: date | None) -> None:
     """Aim the queue at an exam date: cards due after the day before it are pulled in."""
     row = settings(user_id)
     row.exam_date = exam_date
-    if exam_date is not None and exam_date > today():
+    if exam_date is not None and exam_date > clock.today():
         for card in db.session.scalars(sa.select(ReviewCard).where(ReviewCard.user_id == user_id,
                                                                    ReviewCard.due >= exam_date)):
-            card.interval = sm2.cap_interval(card.interval, today(), exam_date)
-            card.due = max(today(), exam_date - timedelta(days=1))
+            card.interval = sm2.cap_interval(card.interval, clock.today(), exam_date)
+            card.due = max(clock.today(), exam_date - timedelta(days=1))
     db.session.commit()

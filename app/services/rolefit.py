@@ -5,7 +5,7 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import RoleFitRecord
-from app.models.users import utcnow
+from app import clock
 
 
 def save_latest(user_id: int, answers: dict[str, int], result, quiz_version: int) -> None:
@@ -15,7 +15,7 @@ def save_latest(user_id: int, answers: dict[str, int], result, quiz_version: int
         db.session.add(record)
     record.answers, record.leaning, record.strength = dict(answers), result.leaning, result.strength
     record.billing_fit, record.coding_fit = result.billing_fit, result.coding_fit
-    record.quiz_version, record.taken_at = quiz_version, utcnow()
+    record.quiz_version, record.taken_at = quiz_version, clock.utcnow()
     try:
         db.session.commit()
     except sa.exc.IntegrityError:  # the same user submitted twice at once; one row stands

@@ -129,8 +129,8 @@ def clock(monkeypatch):
     """The login limits' clock, moved by hand: delays are tested without sleeping."""
     from datetime import timedelta
 
-    from app.models.users import utcnow
-    from app.services import auth as auth_service
+    from app import clock as app_clock
+    from app.clock import utcnow
 
     class Clock:
         now = utcnow()
@@ -139,7 +139,7 @@ def clock(monkeypatch):
             self.now += timedelta(seconds=seconds)
 
     c = Clock()
-    monkeypatch.setattr(auth_service, "utcnow", lambda: c.now)
+    monkeypatch.setattr(app_clock, "utcnow", lambda: c.now)
     return c
 
 

@@ -26,7 +26,7 @@ def create_class(teacher, name="Coding I"):
 
 
 def assign(app, teacher, class_id, opens_delta=timedelta(minutes=-5), due_delta=timedelta(days=7), slug=CASE):
-    from app.models.users import utcnow
+    from app.clock import utcnow
     now = utcnow()
     fmt = "%Y-%m-%dT%H:%M"
     data = {"kind": "case", "ref": slug, "opens_at": (now + opens_delta).strftime(fmt),
@@ -261,7 +261,7 @@ def test_gradebook_pages_through_students_by_name_and_the_csv_has_them_all(app, 
 
 
 def test_a_claim_scenario_can_be_assigned_and_lands_in_the_gradebook(app, teacher, login_as):
-    from app.models.users import utcnow
+    from app.clock import utcnow
     from tests.integration.test_scenarios import all_slugs, answer_for, submit
     class_id, code = create_class(teacher)
     slug = all_slugs(app)[0]
@@ -293,7 +293,7 @@ def test_a_claim_scenario_can_be_assigned_and_lands_in_the_gradebook(app, teache
 def test_a_quiz_can_be_assigned_and_a_closed_one_refuses_answers(app, teacher, login_as):
     from app.extensions import db
     from app.models import Assignment, QuizAttempt
-    from app.models.users import utcnow
+    from app.clock import utcnow
     from app.services.quizzes import published_titles
     with app.app_context():
         quiz_id, title = published_titles()[0]
@@ -332,7 +332,7 @@ def test_a_quiz_can_be_assigned_and_a_closed_one_refuses_answers(app, teacher, l
 def test_quiz_item_analysis_shows_the_most_common_wrong_answer(app, teacher, login_as):
     from app.extensions import db
     from app.models import Assignment, Quiz, QuizVersion
-    from app.models.users import utcnow
+    from app.clock import utcnow
     with app.app_context():
         quiz_id, version = db.session.execute(
             sa.select(Quiz.id, QuizVersion).join(QuizVersion, sa.and_(QuizVersion.quiz_id == Quiz.id,
@@ -365,7 +365,7 @@ def test_quiz_item_analysis_shows_the_most_common_wrong_answer(app, teacher, log
 def test_instructor_drills_into_scenario_and_quiz_attempts_of_their_class_only(app, teacher, login_as):
     from app.extensions import db
     from app.models import Assignment, QuizAttempt, ScenarioAttempt
-    from app.models.users import utcnow
+    from app.clock import utcnow
     from app.services.quizzes import published_titles
     from tests.integration.test_scenarios import all_slugs, answer_for, submit
     class_id, code = create_class(teacher)

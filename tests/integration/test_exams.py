@@ -10,10 +10,11 @@ from tests import factories
 
 
 @pytest.fixture
-def clock(monkeypatch):
-    """The exam service's clock, frozen and movable."""
-    from app.models.users import utcnow
-    from app.services import exams as exam_service
+def clock(app, monkeypatch):
+    """The site's one clock (app/clock.py), frozen and movable. It moves login sessions too, so
+    the student's session is given the days these tests jump (the limits have their own tests)."""
+    from app import clock as app_clock
+    from app.clock import utcnow
 
     class Clock:
         now = utcnow()
@@ -22,7 +23,9 @@ def clock(monkeypatch):
             self.now += timedelta(**kw)
 
     c = Clock()
-    monkeypatch.setattr(exam_service, "now", lambda: c.now)
+    monkeypatch.setattr(app_clock, "utcnow", lambda: c.now)
+    monkeypatch.setitem(app.config, "SESSION_IDLE_TIMEOUT", timedelta(days=400))
+    monkeypatch.setitem(app.config, "SESSION_ABSOLUTE_TIMEOUT", timedelta(days=400))
     return c
 
 

@@ -40,7 +40,7 @@ def world(app, make_user):
     assignment; attempts of student A at a case, a claim scenario, a quiz of instructor A and an exam."""
     from app.extensions import db
     from app.models import (ClaimScenario, CodingCase, ExamBlueprint, Lesson, QuizAttempt, ScenarioAttempt)
-    from app.models.users import utcnow
+    from app.clock import utcnow
     from app.services import cases as case_service
     from app.services import classes as class_service
     from app.services import exams as exam_service

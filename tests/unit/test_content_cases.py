@@ -11,13 +11,13 @@ if str(ROOT) not in sys.path:  # allow running this file without an installed pa
     sys.path.insert(0, str(ROOT))
 
 from app.codes.model import Code  # noqa: E402
+from app.codes.shapes import procedure_system  # noqa: E402
 from app.content.cases import (  # noqa: E402
     DOMAIN_TAGS,
     Case,
     check_case_codes,
     load_case,
     load_cases,
-    procedure_system,
 )
 from app.content.errors import ContentError  # noqa: E402
 

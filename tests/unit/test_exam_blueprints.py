@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 
 from app.content.errors import ContentError
-from app.exams.blueprints import (Blueprint, Scale, check_blueprints, draw_form, load_blueprints, plan,
+from app.examforms.blueprints import (BlueprintSpec, Scale, check_blueprints, draw_form, load_blueprints, plan,
                                   scaled_score, score_form)
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -67,14 +67,14 @@ def test_problems_are_reported_with_file_and_line(tmp_path, change, line, words)
 
 
 def test_a_domain_the_bank_lacks_is_reported():
-    bp = Blueprint.from_data({"slug": "x", "title": "X", "exam": "cpc", "minutes": 5, "pass_percent": 70,
+    bp = BlueprintSpec.from_data({"slug": "x", "title": "X", "exam": "cpc", "minutes": 5, "pass_percent": 70,
                               "domains": [["a", 1], ["zzz", 1]]})
     errors = check_blueprints([bp], {"cpc": {"a"}}, "exams.yml")
     assert len(errors) == 1 and "zzz" in errors[0].message
 
 
 def mini(pretest=0, a=2, b=1):
-    return Blueprint(slug="mini", title="Mini", exam="cpc", minutes=10, pass_percent=70,
+    return BlueprintSpec(slug="mini", title="Mini", exam="cpc", minutes=10, pass_percent=70,
                      domains=(("a", a), ("b", b)), pretest=pretest)
 
 
@@ -130,14 +130,14 @@ def test_practice_scaled_score_puts_the_pass_mark_on_the_cut(percent, expected):
 
 def test_blueprint_round_trips_through_plain_data(shipped):
     for bp in shipped.values():
-        again = Blueprint.from_data(bp.as_data())
+        again = BlueprintSpec.from_data(bp.as_data())
         assert again.as_data() == bp.as_data() and again.total == bp.total
 
 
 @pytest.mark.parametrize("right, passed", [(7, True), (6, False), (10, True), (0, False)])
 def test_a_score_exactly_at_the_pass_mark_passes(right, passed):
     """70% needed (the CPC's pass mark): 7 of 10 is exactly 70% and passes; 6 of 10 does not."""
-    bp = Blueprint(slug="ten", title="Ten", exam="cpc", minutes=10, pass_percent=70, domains=(("a", 10),))
+    bp = BlueprintSpec(slug="ten", title="Ten", exam="cpc", minutes=10, pass_percent=70, domains=(("a", 10),))
     items = [{"q": f"a{i}", "domain": "a"} for i in range(10)]
     key = {f"a{i}": 0 for i in range(10)}
     answers = {i: (0 if i < right else 1) for i in range(10)}
@@ -147,7 +147,7 @@ def test_a_score_exactly_at_the_pass_mark_passes(right, passed):
 
 def test_a_pass_mark_that_is_not_a_whole_share_still_passes_at_the_mark():
     """2 of 3 is 66.67%: a 66.67% pass mark, given as 200/3, passes it despite float rounding."""
-    bp = Blueprint(slug="three", title="Three", exam="cpc", minutes=10, pass_percent=200 / 3, domains=(("a", 3),))
+    bp = BlueprintSpec(slug="three", title="Three", exam="cpc", minutes=10, pass_percent=200 / 3, domains=(("a", 3),))
     items = [{"q": f"a{i}", "domain": "a"} for i in range(3)]
     score = score_form(bp, items, {0: 0, 1: 0, 2: 1}, {f"a{i}": 0 for i in range(3)})
     assert score.passed

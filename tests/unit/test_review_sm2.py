@@ -3,7 +3,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from app.exams.sm2 import CardState, cap_interval, lapse, next_ease, review
+from app.scheduling.sm2 import CardState, cap_interval, lapse, next_ease, review
 
 TODAY = date(2026, 3, 2)
 

@@ -8,7 +8,7 @@ import yaml
 
 from app.content.figures import load_figures
 
-from app.rolefit.scoring import (
+from app.careerfit.scoring import (
     BALANCED,
     BILLING,
     CODING,

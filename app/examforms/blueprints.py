@@ -50,7 +50,7 @@ class Scale:
 
 
 @dataclass(frozen=True)
-class Blueprint:
+class BlueprintSpec:
     slug: str
     title: str
     exam: str
@@ -82,7 +82,7 @@ class Blueprint:
                 "note": self.note}
 
     @classmethod
-    def from_data(cls, data: dict) -> "Blueprint":
+    def from_data(cls, data: dict) -> "BlueprintSpec":
         scale = data.get("scale")
         return cls(slug=data["slug"], title=data["title"], exam=data["exam"], minutes=int(data["minutes"]),
                    pass_percent=float(data["pass_percent"]),
@@ -91,7 +91,7 @@ class Blueprint:
                    scale=Scale(**scale) if scale else None, note=data.get("note", ""))
 
 
-def load_blueprints(path: str | Path) -> list[Blueprint]:
+def load_blueprints(path: str | Path) -> list[BlueprintSpec]:
     """Every blueprint in the file; the first problem raises a ContentError naming file:line."""
     path = Path(path)
     try:
@@ -101,7 +101,7 @@ def load_blueprints(path: str | Path) -> list[Blueprint]:
     data = load_yaml(text, str(path))
     if not isinstance(data, LineDict) or not isinstance(data.get("blueprints"), list) or not data["blueprints"]:
         raise ContentError(path, 1, "the file needs a non-empty 'blueprints:' list")
-    out: list[Blueprint] = []
+    out: list[BlueprintSpec] = []
     seen: set[str] = set()
     for entry in data["blueprints"]:
         bp = _blueprint(entry, path, data.line_of("blueprints"))
@@ -112,7 +112,7 @@ def load_blueprints(path: str | Path) -> list[Blueprint]:
     return out
 
 
-def _blueprint(entry, path: Path, line: int) -> Blueprint:
+def _blueprint(entry, path: Path, line: int) -> BlueprintSpec:
     if not isinstance(entry, LineDict):
         raise ContentError(path, line, "each blueprint must be a mapping of fields")
 
@@ -159,13 +159,13 @@ def _blueprint(entry, path: Path, line: int) -> Blueprint:
     code_book = entry.get("code_book", False)
     if not isinstance(code_book, bool):
         raise err("code_book", f"{slug}: code_book must be true or false")
-    return Blueprint(slug=slug, title=str(entry["title"]), exam=str(entry["exam"]), minutes=minutes,
+    return BlueprintSpec(slug=slug, title=str(entry["title"]), exam=str(entry["exam"]), minutes=minutes,
                      pass_percent=float(pass_percent), domains=tuple(pairs), pretest=pretest,
                      code_book=code_book, imitates=str(entry.get("imitates", "")), scale=scale,
                      note=str(entry.get("note", "")).strip(), line=entry.line)
 
 
-def check_blueprints(blueprints: list[Blueprint], domains_for_exam: dict[str, set[str]], path: str) -> list[ContentError]:
+def check_blueprints(blueprints: list[BlueprintSpec], domains_for_exam: dict[str, set[str]], path: str) -> list[ContentError]:
     """Each blueprint names an exam the bank knows and only domains tagged for that exam."""
     errors = []
     for bp in blueprints:
@@ -208,7 +208,7 @@ class Plan:
         return bool(self.shortfalls) or self.pretest < self.pretest_wanted
 
 
-def plan(bp: Blueprint, pool: dict[str, list[str]]) -> Plan:
+def plan(bp: BlueprintSpec, pool: dict[str, list[str]]) -> Plan:
     """How many items a form gets per the blueprint when the bank holds ``pool`` (domain -> ids)."""
     shortfalls, scored = [], 0
     for name, n in bp.domains:
@@ -236,7 +236,7 @@ def _pick(rng: random.Random, ids: list[str], n: int, avoid: set[str]) -> list[s
     return (fresh + seen)[:n]
 
 
-def draw_form(bp: Blueprint, pool: dict[str, list[str]], seed: str, avoid: set[str] | frozenset = frozenset()) -> list[FormItem]:
+def draw_form(bp: BlueprintSpec, pool: dict[str, list[str]], seed: str, avoid: set[str] | frozenset = frozenset()) -> list[FormItem]:
     """A random form: each domain's scored count (or all the bank has), then ``pretest`` unscored items
     from what is left in the blueprint's domains, all shuffled together. No item appears twice. The
     same seed gives the same form; items of the previous form are drawn last."""
@@ -295,7 +295,7 @@ def scaled_score(percent: float, pass_percent: float, scale: Scale) -> int:
     return int(round(value))
 
 
-def score_form(bp: Blueprint, items: list[dict], answers: dict[int, int | None], key: dict[str, int]) -> ExamScore:
+def score_form(bp: BlueprintSpec, items: list[dict], answers: dict[int, int | None], key: dict[str, int]) -> ExamScore:
     """Score a form: ``items`` as stored ({"q", "domain", "unscored"}), ``answers`` position -> choice,
     ``key`` question id -> right choice. Unscored (pretest) items never count; unanswered is wrong."""
     right = []

@@ -1,10 +1,13 @@
+"""`flask exams`: practice-exam housekeeping for cron or systemd timers."""
 import click
+from flask.cli import AppGroup
 
-from app.exams import bp
 from app.services import exams as exam_service
 
+exams_cli = AppGroup("exams", help="Practice-exam housekeeping.")
 
-@bp.cli.command("close-expired")
+
+@exams_cli.command("close-expired")
 def close_expired():
     """Close and grade every exam attempt left open past its deadline."""
     closed = exam_service.close_expired()
