@@ -1,28 +1,15 @@
 """scripts/ensure-browser: `make test` on a fresh machine installs Debian's chromium or stops with one clear line."""
 import os
-import shutil
 import subprocess
 from pathlib import Path
+
+from tests.fakebin import fake_bin
 
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "ensure-browser"
 
 
 def _fake_bin(tmp_path: Path, uid: int, apt: bool) -> Path:
-    """A PATH holding bash, an `id` that prints ``uid``, and (if ``apt``) an apt-get that 'installs' chromium."""
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    (bin_dir / "bash").symlink_to(shutil.which("bash"))
-    (bin_dir / "id").write_text(f"#!{shutil.which('bash')}\necho {uid}\n")
-    if apt:
-        (bin_dir / "apt-get").write_text(
-            f"#!{shutil.which('bash')}\n"
-            f"echo \"$@\" >> {tmp_path}/apt.log\n"
-            f"if [ \"$1\" = install ]; then printf '#!/bin/sh\\n' > {bin_dir}/chromium; "
-            f"/bin/chmod +x {bin_dir}/chromium; fi\n")
-    for f in bin_dir.iterdir():
-        if not f.is_symlink():
-            f.chmod(0o755)
-    return bin_dir
+    return fake_bin(tmp_path, uid, "chromium" if apt else None)
 
 
 def _run(bin_dir: Path, **env) -> subprocess.CompletedProcess:

@@ -1,32 +1,16 @@
 """scripts/ensure-nginx: `make test` installs Debian's nginx for the proxy test where it can, and otherwise
 says loudly that the test will be skipped (or stops, in CI)."""
-import shutil
 import subprocess
 from pathlib import Path
+
+from tests.fakebin import fake_bin
 
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "ensure-nginx"
 
 
 def _fake_bin(tmp_path: Path, uid: int, apt: bool, nginx: bool = False) -> Path:
-    """A PATH holding bash, openssl, an `id` that prints ``uid``, and (if ``apt``) an apt-get that
-    'installs' nginx."""
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    (bin_dir / "bash").symlink_to(shutil.which("bash"))
-    (bin_dir / "openssl").write_text("#!/bin/sh\n")
-    (bin_dir / "id").write_text(f"#!{shutil.which('bash')}\necho {uid}\n")
-    if nginx:
-        (bin_dir / "nginx").write_text("#!/bin/sh\n")
-    if apt:
-        (bin_dir / "apt-get").write_text(
-            f"#!{shutil.which('bash')}\n"
-            f"echo \"$@\" >> {tmp_path}/apt.log\n"
-            f"if [ \"$1\" = install ]; then printf '#!/bin/sh\\n' > {bin_dir}/nginx; "
-            f"/bin/chmod +x {bin_dir}/nginx; fi\n")
-    for f in bin_dir.iterdir():
-        if not f.is_symlink():
-            f.chmod(0o755)
-    return bin_dir
+    """bash, openssl, an `id` printing ``uid``, nginx if ``nginx``, and an apt-get that 'installs' nginx."""
+    return fake_bin(tmp_path, uid, "nginx" if apt else None, ("openssl",) + (("nginx",) if nginx else ()))
 
 
 def _run(bin_dir: Path, **env) -> subprocess.CompletedProcess:
