@@ -176,3 +176,12 @@ def sex_conflict(code: str, day: dt.date, sex: str) -> SexEdit | None:
     if "SEX_CONFLICT" not in _edits(_key(code), _ymd(t), 40, MCE_SEX[sex]):
         return None
     return SexEdit(_key(code), "M" if sex == "F" else "F", fiscal_year(t))
+
+
+def valid_on(code: str, day: dt.date) -> bool:
+    """Whether ``code`` (dots optional) is a valid ICD-10-CM code on ``day`` in that fiscal year's MCE
+    tables (no INVALID_CODE edit). Before ICD-10-CM (1 October 2015) there are no tables: False."""
+    t = table_day(day)
+    if t is None:
+        return False
+    return "INVALID_CODE" not in _edits(_key(code), _ymd(t), 40, 2)

