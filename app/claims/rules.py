@@ -689,6 +689,14 @@ def _abn_on_file(line: ServiceLine) -> bool:
     return "GA" in line.modifiers or "GY" in line.modifiers
 
 
+def _who_owes(payer: PayerProfile, line: ServiceLine, excluded: bool = True) -> str:
+    """Group for a service the payer won't pay: the patient (PR) when the payer's members agreed to pay
+    for care it excludes (``non_covered_liability: patient``, only for ``excluded`` care) or the line
+    carries an advance notice (GA/GY); otherwise the provider (CO), never billed to the patient."""
+    patient = (excluded and payer.non_covered_liability == "patient") or _abn_on_file(line)
+    return PR if patient else CO
+
+
 @register
 class NonCovered(LineRule):
     id = "non-covered"
@@ -701,18 +709,16 @@ class NonCovered(LineRule):
         if line.code in payer.routine_exams:
             # a routine exam (no illness, injury or complaint) the payer excludes: CARC 49, e.g.
             # Medicare's statutory exclusion of routine physicals (Social Security Act 1862(a)(7))
-            patient = payer.non_covered_liability == "patient" or _abn_on_file(line)
             return Denial("49", f"Procedure {line.code} is a routine exam {payer.name} does not cover.",
-                          ("N130",), PR if patient else CO)
+                          ("N130",), _who_owes(payer, line))
         listed = line.code in payer.non_covered
         unpriced = payer.fee(line.code, line.modifiers) is None and payer.unlisted_percent_of_charge <= 0
         if not (listed or unpriced):
             return None
         # the payer's liability setting is about services it excludes; a code it simply has no
         # price for stays the provider's problem unless the patient signed an advance notice
-        patient = (listed and payer.non_covered_liability == "patient") or _abn_on_file(line)
         why = "is not a covered service" if listed else "has no price on the payer's fee schedule"
-        return Denial("96", f"Procedure {line.code} {why}.", ("N130",), PR if patient else CO)
+        return Denial("96", f"Procedure {line.code} {why}.", ("N130",), _who_owes(payer, line, excluded=listed))
 
 
 @register
@@ -739,12 +745,9 @@ class NonCoveredDiagnosis(LineRule):
     def check(self, ctx, i, line):
         pointed = ctx.pointed(line)
         if pointed and pointed[0] in ctx.payer.non_covered_diagnoses:
-            # who owes it follows the payer's rule for services it excludes, as for CARC 96: a plan
-            # whose members agreed to pay for excluded care (or a signed notice, GA) puts it on the
-            # patient (PR); otherwise it is the provider's (CO) and is never billed to the patient
-            patient = ctx.payer.non_covered_liability == "patient" or _abn_on_file(line)
+            # who owes it follows the payer's rule for care it excludes, as for CARC 96
             return Denial("167", f"Diagnosis {pointed[0]} is not covered by {ctx.payer.name}.",
-                          group=PR if patient else CO)
+                          group=_who_owes(ctx.payer, line))
         return None
 
 
