@@ -239,6 +239,36 @@ class Response:
         return urllib.parse.urlsplit(self.headers.get("location", "")).path
 
 
+def exchange(conn: http.client.HTTPConnection, method: str, path: str, data, cookies: dict[str, str],
+             headers: dict | None = None) -> tuple[int, dict[str, str], str, list[str]]:
+    """One request on a fresh ``conn`` (closed after), with a browser's cookie jar ``cookies``, updated
+    from the answer's Set-Cookie headers (an emptied or expired cookie is dropped). Returns the status,
+    the lower-cased headers, the body text and the Set-Cookie headers as sent."""
+    try:
+        sent = {"Connection": "close", **(headers or {})}
+        if cookies:
+            sent["Cookie"] = "; ".join(f"{k}={v}" for k, v in cookies.items())
+        body = None
+        if data is not None:
+            body = urllib.parse.urlencode(data, doseq=True)
+            sent["Content-Type"] = "application/x-www-form-urlencoded"
+        conn.request(method, path, body=body, headers=sent)
+        resp = conn.getresponse()
+        text = resp.read().decode("utf-8", "replace")
+        set_cookies = resp.headers.get_all("Set-Cookie") or []
+        for header in set_cookies:
+            jar = http.cookies.SimpleCookie()
+            jar.load(header)
+            for name, morsel in jar.items():
+                if morsel.value and morsel["expires"] != "Thu, 01 Jan 1970 00:00:00 GMT":
+                    cookies[name] = morsel.value
+                else:
+                    cookies.pop(name, None)
+        return resp.status, {k.lower(): v for k, v in resp.getheaders()}, text, set_cookies
+    finally:
+        conn.close()
+
+
 class Client:
     """One browser: its own cookies, one fresh connection per request (sync workers close them)."""
 
@@ -252,30 +282,10 @@ class Client:
 
     def request(self, method: str, path: str, data=None) -> Response:
         conn = http.client.HTTPConnection("127.0.0.1", self.server.port, timeout=self.timeout)
-        try:
-            headers = {"Connection": "close"}
-            if self.cookies:
-                headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-            body = None
-            if data is not None:
-                body = urllib.parse.urlencode(data, doseq=True)
-                headers["Content-Type"] = "application/x-www-form-urlencoded"
-            conn.request(method, path, body=body, headers=headers)
-            resp = conn.getresponse()
-            text = resp.read().decode("utf-8", "replace")
-            for header in resp.headers.get_all("Set-Cookie") or []:
-                jar = http.cookies.SimpleCookie()
-                jar.load(header)
-                for name, morsel in jar.items():
-                    if morsel.value and morsel["expires"] != "Thu, 01 Jan 1970 00:00:00 GMT":
-                        self.cookies[name] = morsel.value
-                    else:
-                        self.cookies.pop(name, None)
-            if resp.status >= 500:
-                self.server_errors.append((method, path, resp.status, text[:300]))
-            return Response(resp.status, {k.lower(): v for k, v in resp.getheaders()}, text)
-        finally:
-            conn.close()
+        status, headers, text, _ = exchange(conn, method, path, data, self.cookies)
+        if status >= 500:
+            self.server_errors.append((method, path, status, text[:300]))
+        return Response(status, headers, text)
 
     def get(self, path: str) -> Response:
         return self.request("GET", path)

@@ -14,7 +14,6 @@ file is skipped with a loud reason; with REQUIRE_NGINX=1 (set by .ci/run) a miss
 from __future__ import annotations
 
 import http.client
-import http.cookies
 import os
 import re
 import shutil
@@ -23,13 +22,12 @@ import ssl
 import subprocess
 import tempfile
 import time
-import urllib.parse
 import warnings
 from pathlib import Path
 
 import pytest
 
-from tests.integration.fault_server import PASSWORD, Server, csrf_token, free_port
+from tests.integration.fault_server import PASSWORD, Server, csrf_token, exchange, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 SITE_FILE = ROOT / "deploy" / "nginx" / "chart2claim.conf"
@@ -180,29 +178,9 @@ class Browser:
     def request(self, method: str, path: str, data=None, headers: dict | None = None):
         conn = http.client.HTTPSConnection(HOST, self.site.https_port, context=self.context, timeout=30,
                                            source_address=(CLIENT_ADDR, 0))
-        try:
-            sent = {"Connection": "close", **(headers or {})}
-            if self.cookies:
-                sent["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-            body = None
-            if data is not None:
-                body = urllib.parse.urlencode(data)
-                sent["Content-Type"] = "application/x-www-form-urlencoded"
-            conn.request(method, path, body=body, headers=sent)
-            resp = conn.getresponse()
-            text = resp.read().decode("utf-8", "replace")
-            for header in resp.headers.get_all("Set-Cookie") or []:
-                self.set_cookie_headers.append(header)
-                jar = http.cookies.SimpleCookie()
-                jar.load(header)
-                for name, morsel in jar.items():
-                    if morsel.value and morsel["expires"] != "Thu, 01 Jan 1970 00:00:00 GMT":
-                        self.cookies[name] = morsel.value
-                    else:
-                        self.cookies.pop(name, None)
-            return resp.status, {k.lower(): v for k, v in resp.getheaders()}, text
-        finally:
-            conn.close()
+        status, answer, text, set_cookies = exchange(conn, method, path, data, self.cookies, headers)
+        self.set_cookie_headers.extend(set_cookies)
+        return status, answer, text
 
     def get(self, path: str, **kw):
         return self.request("GET", path, **kw)
