@@ -7,8 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Mapping
 
-from app.content.errors import ContentError
-from app.content.yamlmarks import LineDict, load_yaml
+from app.content.reader import Reader
 
 CODING_AREAS = ("cpt:em", "cpt:anesthesia", "cpt:integumentary", "cpt:musculoskeletal", "cpt:surgery-other",
                 "cpt:radiology", "cpt:lab", "cpt:medicine", "hcpcs", "modifiers")
@@ -37,25 +36,31 @@ class CourseMap:
 
 
 def load_course_map(path: Path, lesson_slugs: Iterable[str]) -> CourseMap:
-    """Read content/coverage.yml; every lesson it names must exist (file and line otherwise)."""
-    data = load_yaml(path.read_text(encoding="utf-8"), path)
-    if not isinstance(data, LineDict):
-        raise ContentError(path, 1, "coverage.yml must be a mapping with 'targets' and 'lessons'")
+    """Read content/coverage.yml; every area and lesson it names must exist (file and line otherwise)."""
+    r = Reader(path)
+    top = r.mapping(r.root("coverage.yml"), "coverage.yml")
+    r.check_keys(top, ("targets", "lessons"), "coverage.yml")
     known = set(lesson_slugs)
     lessons: dict[str, tuple[str, ...]] = {}
-    area_map = data.get("lessons") or {}
-    for area, slugs in area_map.items():
-        line = area_map.line_of(area) if isinstance(area_map, LineDict) else None
-        if area not in CODING_AREAS + ICD_CHAPTERS + ("icd10cm:ch22",) and not str(area).startswith("denials:"):
-            raise ContentError(path, line, f"unknown area '{area}'")
-        for slug in slugs or ():
-            if slug not in known:
-                raise ContentError(path, line, f"{area}: no lesson '{slug}'")
-        lessons[str(area)] = tuple(slugs or ())
-    targets = data.get("targets") or {}
-    forms = targets.get("bank_forms", 3)
-    return CourseMap(targets={k: dict(v) for k, v in targets.items() if isinstance(v, Mapping)},
-                     bank_forms=int(forms), lessons=lessons)
+    if "lessons" in top:
+        for area, (knode, vnode) in r.mapping(top["lessons"][1], "lessons").items():
+            if area not in CODING_AREAS + ICD_CHAPTERS + ("icd10cm:ch22",) and not area.startswith("denials:"):
+                raise r.err(knode, f"unknown area '{area}'")
+            slugs = [] if vnode.value is None else [(r.string(n, f"{area}: lesson"), n) for n in r.sequence(vnode, area)]
+            for slug, node in slugs:
+                if slug not in known:
+                    raise r.err(node, f"{area}: no lesson '{slug}'")
+            lessons[area] = tuple(slug for slug, _ in slugs)
+    targets: dict[str, dict[str, int]] = {}
+    forms = 3
+    if "targets" in top:
+        for key, (knode, vnode) in r.mapping(top["targets"][1], "targets").items():
+            if key == "bank_forms":
+                forms = r.integer(vnode, "targets: bank_forms")
+            else:
+                targets[key] = {kind: r.integer(n, f"targets: {key}: {kind}")
+                                for kind, (_k, n) in r.mapping(vnode, f"targets: {key}").items()}
+    return CourseMap(targets=targets, bank_forms=forms, lessons=lessons)
 
 
 def coverage(course: CourseMap, cases: Iterable, scenario_categories: Iterable[tuple[str, ...]],
