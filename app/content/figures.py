@@ -22,7 +22,7 @@ OPTIONAL = ("note",)
 ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 YEAR_RE = re.compile(r"\b(19|20)\d\d\b")
 FIGURE_RE = re.compile(r"\[\[figure:\s*([^\]\s]+)\s*\]\]")
-TABLE_RE = re.compile(r"^\[\[figures:\s*([^\]]+)\]\]\s*$", re.M)
+TABLE_RE = re.compile(r"^\[\[figures:\s*([^\]]+)\]\][ \t]*$", re.M)  # [ \t]: never the blank line after it
 ANY_TOKEN_RE = re.compile(r"\[\[figures?:[^\]]*\]\]")
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from app.content.errors import ContentError
 from app.content.figures import Figure, copied_figures, expand_figures, load_figures, unknown_figure_refs
-from app.content.markdown import markdown_problem, render_markdown
+from app.content.markdown import RENDER_VERSION, markdown_problem, render_markdown
 from app.content.reader import SLUG_RE, Reader, read_text
 from app.content.yamlmarks import LineDict
 
@@ -151,7 +151,8 @@ def load_lesson(path: Path, track_slugs: set[str], figures: dict[str, Figure] | 
         checks=tuple(_load_check(c, path, fig) for c in checks), body_markdown=body,
         body_html=render_markdown(body), source_path=str(path),
         # a changed figure changes every lesson that shows one, so it is re-imported
-        content_hash=hashlib.sha256((raw + (figures_hash if "[[figure" in raw else "")).encode()).hexdigest(),
+        content_hash=hashlib.sha256((raw + (figures_hash if "[[figure" in raw else "")
+                                     + RENDER_VERSION).encode()).hexdigest(),
     )
 
 

@@ -142,6 +142,13 @@ def markdown_problem(text: str) -> str | None:
     return None
 
 
+#: the start of a rendered table (see render_markdown)
+TABLE_OPEN = '<div class="table-scroll" tabindex="0" role="region" aria-label="Table (scrolls sideways)"><table>'
+#: changes whenever the HTML render_markdown makes for the same text changes, so stored lessons are
+#: rendered again by the next `flask content import`
+RENDER_VERSION = "2"
+
+
 def render_markdown(text: str) -> str:
     """Render Markdown and strip anything that could run script (tags, handlers, javascript: URLs).
 
@@ -152,10 +159,13 @@ def render_markdown(text: str) -> str:
         return "".join(f"<p>{html.escape(block.strip())}</p>\n"
                        for block in re.split(r"\n[ \t]*\n", text) if block.strip())
     html_out = md.markdown(text, extensions=_EXTENSIONS, output_format="html")
-    return nh3.clean(
+    clean = nh3.clean(
         html_out,
         tags=ALLOWED_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
         url_schemes={"http", "https", "mailto"},
         link_rel="noopener noreferrer nofollow",
     )
+    # our own wrapper, added after sanitising (nh3 leaves every <table> bare): a wide table scrolls
+    # inside its own keyboard-focusable region, so the page itself never scrolls sideways on a phone
+    return clean.replace("<table>", TABLE_OPEN).replace("</table>", "</table></div>")
